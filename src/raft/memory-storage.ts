@@ -144,6 +144,10 @@ export class MemoryStorage implements Storage {
         `append: gap between last index ${this.lastIndex()} and ${head.index}`,
       );
     }
-    this.ents = this.ents.slice(0, head.index - this.offsetIndex - 1).concat(fresh);
+    if (head.index === this.lastIndex() + 1) {
+      for (const e of fresh) this.ents.push(e);
+    } else {
+      this.ents = this.ents.slice(0, head.index - this.offsetIndex - 1).concat(fresh);
+    }
   }
 }

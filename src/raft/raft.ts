@@ -28,6 +28,7 @@ import {
   type ConfChange,
   type ConfState,
   type Entry,
+  type EntryPayload,
   type HardState,
   type LogIndex,
   type NodeId,
@@ -39,11 +40,6 @@ import {
 } from './types.js';
 
 type CampaignKind = 'preElection' | 'election' | 'transfer';
-
-/** An entry as proposed, before the leader stamps its term and index. */
-export type ProposedEntry =
-  | { readonly type: 'normal'; readonly data: Uint8Array }
-  | { readonly type: 'confChange'; readonly change: ConfChange };
 
 /**
  * One member of one Raft group: the rules of the Raft paper's Figure 2 plus PreVote, CheckQuorum,
@@ -71,6 +67,9 @@ export class Raft {
   pendingConfIndex: LogIndex = logIndex(0);
   /** Bytes of uncommitted entries this leader appended, against maxUncommittedEntriesSize. */
   uncommittedSize = 0;
+  /** Proposals were appended since the last broadcast. They go out together when the host asks
+   * for the next Ready, so a loop turn with many proposals costs one append per follower. */
+  private proposalsUnsent = false;
   private readonly readOnly = new ReadOnly();
   /** ReadIndex requests that arrived before this leader committed an entry of its own term: the
    * commit index it knows may still lag its predecessor's, so they wait (§6.4 step 1). */
@@ -136,6 +135,7 @@ export class Raft {
     this.uncommittedSize = 0;
     this.readOnly.reset();
     this.pendingReadIndex = [];
+    this.proposalsUnsent = false;
   }
 
   private resetRandomizedElectionTimeout(): void {
@@ -374,7 +374,7 @@ export class Raft {
       case 'prop':
         // Forwarded proposals are dropped silently when refused: the follower's client times out.
         try {
-          this.propose(m.entries.map((e) => (e.type === 'normal' ? { type: 'normal', data: e.data } : { type: 'confChange', change: e.change })));
+          this.propose(m.entries);
         } catch (e) {
           if (!(e instanceof ProposalDroppedError)) throw e;
         }
@@ -734,7 +734,7 @@ export class Raft {
   // ---- Proposals --------------------------------------------------------------------------------
 
   /** Appends proposals as leader, or forwards them. Throws ProposalDroppedError when refused. */
-  propose(entries: readonly ProposedEntry[]): void {
+  propose(entries: readonly EntryPayload[]): void {
     switch (this.role) {
       case 'leader':
         break;
@@ -758,17 +758,26 @@ export class Raft {
     }
     if (!this.prs.isMember(this.id)) throw new ProposalDroppedError('notMember');
     if (this.leadTransferee !== null) throw new ProposalDroppedError('transferring', this.leadTransferee);
-    if (entries.some((e) => e.type === 'confChange')) {
+    const hasConfChange = entries.some((e) => e.type === 'confChange');
+    if (hasConfChange) {
       if (entries.length > 1) throw new ProposalDroppedError('confChangePending');
       if (this.pendingConfIndex > this.log.applied) throw new ProposalDroppedError('confChangePending');
     }
     this.appendEntries(entries);
-    if (entries.some((e) => e.type === 'confChange')) this.pendingConfIndex = this.log.lastIndex();
-    this.bcastAppend();
+    if (hasConfChange) this.pendingConfIndex = this.log.lastIndex();
+    this.proposalsUnsent = true;
   }
 
-  private appendEntries(proposed: readonly ProposedEntry[]): void {
-    const size = proposed.reduce((n, e) => n + entryPayloadSize({ ...e, term: this.term, index: logIndex(0) }), 0);
+  /** Sends the appends for proposals accepted since the last call (see proposalsUnsent). */
+  flushProposals(): void {
+    if (!this.proposalsUnsent) return;
+    this.proposalsUnsent = false;
+    if (this.role === 'leader') this.bcastAppend();
+  }
+
+  private appendEntries(proposed: readonly EntryPayload[]): void {
+    let size = 0;
+    for (const e of proposed) size += entryPayloadSize(e);
     // The cap bounds memory when followers cannot keep up; an empty entry always passes so that a
     // new leader can commit its no-op.
     if (size > 0 && this.uncommittedSize > 0 && this.uncommittedSize + size > this.cfg.maxUncommittedEntriesSize) {
@@ -784,7 +793,8 @@ export class Raft {
     });
     const last = this.log.append(stamped);
     this.prs.progress.get(this.id)?.maybeUpdate(last);
-    this.maybeCommit();
+    // Only a single-voter group commits on the leader's own append; others wait for acks.
+    if (this.prs.isSingleton(this.id)) this.maybeCommit();
   }
 
   /** Called as committed entries are handed to the host: they no longer count as uncommitted. */

@@ -102,6 +102,7 @@ export class RawNode {
   hasReady(): boolean {
     if (this.outstanding !== null) return false;
     const r = this.raft;
+    r.flushProposals();
     const ss = r.softState();
     if (ss.leader !== this.prevSoftState.leader || ss.role !== this.prevSoftState.role) return true;
     if (!hardStateEqual(r.hardState(), this.prevHardState)) return true;
@@ -119,6 +120,7 @@ export class RawNode {
       throw new RaftInvariantError('ready() called again before advance()');
     }
     const r = this.raft;
+    r.flushProposals();
     const ss = r.softState();
     const hs = r.hardState();
     const softChanged = ss.leader !== this.prevSoftState.leader || ss.role !== this.prevSoftState.role;

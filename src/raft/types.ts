@@ -98,8 +98,13 @@ export function hardStateEqual(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
 }
 
+/** What an entry carries, without its place in the log: a proposal before the leader stamps it. */
+export type EntryPayload =
+  | { readonly type: 'normal'; readonly data: Uint8Array }
+  | { readonly type: 'confChange'; readonly change: ConfChange };
+
 /** Bytes an entry costs against the message size and uncommitted-size caps. */
-export function entryPayloadSize(e: Entry): number {
+export function entryPayloadSize(e: EntryPayload): number {
   switch (e.type) {
     case 'normal':
       return e.data.byteLength;

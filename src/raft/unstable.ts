@@ -58,7 +58,7 @@ export class Unstable {
     if (first === undefined) return;
     const after = first.index;
     if (after === this.offset + this.entries.length) {
-      this.entries = this.entries.concat(ents);
+      for (const e of ents) this.entries.push(e);
     } else if (after <= this.offset) {
       // The new entries replace everything unstable; storage will be truncated when they persist.
       this.offset = after;
