@@ -55,6 +55,38 @@ export class MemoryStorage implements Storage {
     return s;
   }
 
+  /**
+   * Rebuilds storage from persisted parts (a disk-backed storage mirrors its live log in memory).
+   * `offset` is the entry just before `entries`, known only by its term since compaction.
+   */
+  static fromParts(parts: {
+    hardState: HardState;
+    snapshot: Snapshot;
+    offset: { index: LogIndex; term: Term };
+    entries: readonly Entry[];
+  }): MemoryStorage {
+    const s = new MemoryStorage();
+    s.applySnapshot(parts.snapshot);
+    s.offsetIndex = parts.offset.index;
+    s.offsetTerm = parts.offset.term;
+    if (s.offsetIndex > s.snap.metadata.index) {
+      throw new RaftInvariantError(`log offset ${s.offsetIndex} is past the snapshot ${s.snap.metadata.index}`);
+    }
+    parts.entries.forEach((e, k) => {
+      if (e.index !== s.offsetIndex + 1 + k) {
+        throw new RaftInvariantError(`persisted log has a gap at ${s.offsetIndex + 1 + k} (found ${e.index})`);
+      }
+    });
+    s.ents = parts.entries.slice();
+    s.hardState = parts.hardState;
+    return s;
+  }
+
+  /** The entry before the first one held: compaction keeps its term so appends can match it. */
+  logOffset(): { index: LogIndex; term: Term } {
+    return { index: this.offsetIndex, term: this.offsetTerm };
+  }
+
   initialState(): { hardState: HardState; confState: ConfState } {
     return { hardState: this.hardState, confState: this.snap.metadata.confState };
   }

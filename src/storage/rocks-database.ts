@@ -1,0 +1,75 @@
+import { createRequire } from 'node:module';
+
+/**
+ * The node's one RocksDB (@nxtedition/rocksdb), narrowed to what taskraft uses and typed (the
+ * binding ships no types).
+ *
+ * Durability trap: this binding drops `sync` on `put`, so a put is never fsynced. Every write here
+ * goes through `batch(ops, { sync })`, which does fsync. The batch write also runs synchronously on
+ * the calling thread, so callers batch as much as they can into one write.
+ */
+
+export type WriteOp =
+  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: 'del'; readonly key: Uint8Array };
+
+interface RocksLevelLike {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  batch(ops: readonly WriteOp[], options: { sync: boolean }): Promise<void>;
+  getMany(keys: readonly Uint8Array[], options: { keyEncoding: 'view'; valueEncoding: 'view'; fillCache?: boolean }): Promise<(Uint8Array | undefined)[]>;
+  // The native sync path knows only 'buffer' and 'string' encodings (Buffer is a Uint8Array).
+  _getManySync(keys: readonly Uint8Array[], options: { valueEncoding: 'buffer' }): (Uint8Array | undefined)[];
+  iterator(options: {
+    gte: Uint8Array;
+    lt: Uint8Array;
+    keyEncoding: 'view';
+    valueEncoding: 'view';
+    keys?: boolean;
+    values?: boolean;
+  }): AsyncIterableIterator<[Uint8Array, Uint8Array]>;
+}
+
+const require = createRequire(import.meta.url);
+const { RocksLevel } = require('@nxtedition/rocksdb') as {
+  RocksLevel: new (location: string, options: { keyEncoding: 'view'; valueEncoding: 'view' }) => RocksLevelLike;
+};
+
+export class RocksDatabase {
+  private constructor(
+    private readonly db: RocksLevelLike,
+    readonly location: string,
+  ) {}
+
+  static async open(location: string): Promise<RocksDatabase> {
+    const db = new RocksLevel(location, { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    return new RocksDatabase(db, location);
+  }
+
+  /** Writes all ops atomically; with `sync`, returns only after they are fsynced. */
+  async write(ops: readonly WriteOp[], sync: boolean): Promise<void> {
+    if (ops.length === 0) return;
+    await this.db.batch(ops, { sync });
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const [v] = await this.db.getMany([key], { keyEncoding: 'view', valueEncoding: 'view' });
+    return v;
+  }
+
+  /** A synchronous point read, for the rare reads the synchronous raft core needs from disk. */
+  getSync(key: Uint8Array): Uint8Array | undefined {
+    return this.db._getManySync([key], { valueEncoding: 'buffer' })[0];
+  }
+
+  /** Every [key, value] in [gte, lt), in key order. */
+  async *range(gte: Uint8Array, lt: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    const it = this.db.iterator({ gte, lt, keyEncoding: 'view', valueEncoding: 'view' });
+    for await (const kv of it) yield kv;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
