@@ -733,8 +733,11 @@ export class Raft {
 
   // ---- Proposals --------------------------------------------------------------------------------
 
-  /** Appends proposals as leader, or forwards them. Throws ProposalDroppedError when refused. */
-  propose(entries: readonly EntryPayload[]): void {
+  /**
+   * Appends proposals as leader, or forwards them. Returns the index of the last appended entry
+   * when appended here, null when forwarded. Throws ProposalDroppedError when refused.
+   */
+  propose(entries: readonly EntryPayload[]): LogIndex | null {
     switch (this.role) {
       case 'leader':
         break;
@@ -749,7 +752,7 @@ export class Raft {
           term: this.term,
           entries: entries.map((e) => ({ ...e, term: toTerm(0), index: logIndex(0) })),
         });
-        return;
+        return null;
       case 'candidate':
       case 'preCandidate':
         throw new ProposalDroppedError('noLeader');
@@ -766,6 +769,7 @@ export class Raft {
     this.appendEntries(entries);
     if (hasConfChange) this.pendingConfIndex = this.log.lastIndex();
     this.proposalsUnsent = true;
+    return this.log.lastIndex();
   }
 
   /** Sends the appends for proposals accepted since the last call (see proposalsUnsent). */

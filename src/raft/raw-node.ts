@@ -12,6 +12,7 @@ import {
   type LogIndex,
   type NodeId,
   type SoftState,
+  type Term,
 } from './types.js';
 
 export interface ProgressStatus {
@@ -21,6 +22,11 @@ export interface ProgressStatus {
   readonly recentActive: boolean;
   readonly isLearner: boolean;
   readonly pendingSnapshot: LogIndex;
+}
+
+export interface ProposalPosition {
+  readonly index: LogIndex;
+  readonly term: Term;
 }
 
 export interface RaftStatus {
@@ -63,14 +69,22 @@ export class RawNode {
     this.raft.hup('election');
   }
 
-  /** Proposes a command. Throws ProposalDroppedError when it cannot even be forwarded. */
-  propose(data: Uint8Array): void {
-    this.raft.propose([{ type: 'normal', data }]);
+  /**
+   * Proposes a command. On the leader, returns where it was appended: it committed if the entry
+   * applied at that index has that term, and was lost if another term's entry is applied there.
+   * Returns null when forwarded to the leader. Throws ProposalDroppedError when refused.
+   */
+  propose(data: Uint8Array): ProposalPosition | null {
+    return this.position(this.raft.propose([{ type: 'normal', data }]));
   }
 
   /** Proposes one membership change; it takes effect when the host applies it (applyConfChange). */
-  proposeConfChange(change: ConfChange): void {
-    this.raft.propose([{ type: 'confChange', change }]);
+  proposeConfChange(change: ConfChange): ProposalPosition | null {
+    return this.position(this.raft.propose([{ type: 'confChange', change }]));
+  }
+
+  private position(index: LogIndex | null): ProposalPosition | null {
+    return index === null ? null : { index, term: this.raft.term };
   }
 
   /** The host applies a committed confChange entry through this, in log order. */
