@@ -1,0 +1,24 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+import type { ProtoGrpcType as RaftProto } from '../generated/raft.js';
+
+/** proto-loader options matching how src/generated was produced (see the gen:proto script). */
+export const PROTO_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+const protoPath = (name: string): string => fileURLToPath(new URL(`../../proto/${name}`, import.meta.url));
+
+let raftProto: RaftProto | null = null;
+
+export function loadRaftProto(): RaftProto {
+  raftProto ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync(protoPath('raft.proto'), PROTO_OPTIONS),
+  ) as unknown as RaftProto;
+  return raftProto;
+}

@@ -1,0 +1,295 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { GroupMessage, GroupMessage__Output } from '../generated/taskraft/raft/GroupMessage.js';
+import type { MessageBatch__Output } from '../generated/taskraft/raft/MessageBatch.js';
+import type { RaftTransportClient } from '../generated/taskraft/raft/RaftTransport.js';
+import type { SnapshotChunk, SnapshotChunk__Output } from '../generated/taskraft/raft/SnapshotChunk.js';
+import type { SnapshotReceived } from '../generated/taskraft/raft/SnapshotReceived.js';
+import type { StreamClosed } from '../generated/taskraft/raft/StreamClosed.js';
+import type { NodeId, SnapshotMessage } from '../raft/index.js';
+import type { GroupId } from '../storage/key-layout.js';
+import { loadRaftProto } from './load-proto.js';
+import { decodeMessage, encodeMessage, MalformedMessageError, type GroupEnvelope } from './message-codec.js';
+import { checkIdentity, identityMetadata } from './peer-identity.js';
+import { PeerStream } from './peer-stream.js';
+
+export interface TransportHandler {
+  /** Messages that arrived from a peer in one frame, already checked to be addressed to us. */
+  onMessages(from: NodeId, envelopes: GroupEnvelope[]): void;
+  /** A message to `peer` could not be sent (link down or saturated). */
+  onUnreachable(peer: NodeId): void;
+  /** The outcome of sending a snapshot (the core must hear it to leave its snapshot state). */
+  onSnapshotStatus(peer: NodeId, group: GroupId, status: 'finish' | 'failure'): void;
+}
+
+export interface RaftTransportOptions {
+  readonly self: NodeId;
+  readonly clusterId: string;
+  /** host:port to listen on for peers' raft traffic. */
+  readonly listen: string;
+  /** The gRPC address of a peer, or null if unknown. */
+  readonly resolve: (peer: NodeId) => string | null;
+  readonly handler: TransportHandler;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  readonly maxInflightFrames?: number;
+  readonly maxFrameBytes?: number;
+  readonly snapshotChunkBytes?: number;
+  readonly maxSnapshotBytes?: number;
+}
+
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  'grpc.max_send_message_length': 64 * 1024 * 1024,
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 2_000,
+};
+
+/**
+ * Raft traffic between nodes over gRPC: every message a loop turn produced for one peer, for all
+ * groups, goes in one frame on one long-lived stream to that peer; snapshots go in chunks on a
+ * stream of their own so they never hold up heartbeats.
+ */
+export class RaftTransport {
+  private readonly server = new grpc.Server(CHANNEL_OPTIONS);
+  private readonly clients = new Map<NodeId, { address: string; client: RaftTransportClient; stream: PeerStream }>();
+  private readonly now: () => number;
+  private readonly maxFrameBytes: number;
+  private readonly chunkBytes: number;
+  private readonly maxSnapshotBytes: number;
+  /** While paused (tests simulating a partition), nothing is sent or accepted. */
+  private paused = false;
+  boundPort = 0;
+
+  constructor(private readonly opts: RaftTransportOptions) {
+    this.now = opts.now ?? Date.now;
+    this.maxFrameBytes = opts.maxFrameBytes ?? 4 * 1024 * 1024;
+    this.chunkBytes = opts.snapshotChunkBytes ?? 1024 * 1024;
+    this.maxSnapshotBytes = opts.maxSnapshotBytes ?? 1024 * 1024 * 1024;
+    const proto = loadRaftProto();
+    this.server.addService(proto.taskraft.raft.RaftTransport.service, {
+      Stream: (call: grpc.ServerReadableStream<MessageBatch__Output, StreamClosed>, cb: grpc.sendUnaryData<StreamClosed>) =>
+        this.serveStream(call, cb),
+      SendSnapshot: (
+        call: grpc.ServerReadableStream<SnapshotChunk__Output, SnapshotReceived>,
+        cb: grpc.sendUnaryData<SnapshotReceived>,
+      ) => this.serveSnapshot(call, cb),
+    });
+  }
+
+  async start(): Promise<number> {
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(this.opts.listen, grpc.ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(err) : resolve(port),
+      );
+    });
+    return this.boundPort;
+  }
+
+  async stop(): Promise<void> {
+    for (const { client, stream } of this.clients.values()) {
+      stream.close();
+      client.close();
+    }
+    this.clients.clear();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 1000);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Simulates a network partition of this node (tests): drop all traffic both ways. */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+  }
+
+  /** Sends one loop turn's messages: one frame per peer (split only past maxFrameBytes). */
+  send(envelopes: readonly GroupEnvelope[]): void {
+    const byPeer = new Map<NodeId, GroupEnvelope[]>();
+    for (const env of envelopes) {
+      if (env.message.type === 'snap') {
+        void this.sendSnapshot(env.group, env.message);
+        continue;
+      }
+      let list = byPeer.get(env.message.to);
+      if (list === undefined) byPeer.set(env.message.to, (list = []));
+      list.push(env);
+    }
+    for (const [peer, list] of byPeer) this.sendFrames(peer, list);
+  }
+
+  private sendFrames(peer: NodeId, list: GroupEnvelope[]): void {
+    const link = this.paused ? null : this.link(peer);
+    if (link === null) {
+      this.opts.handler.onUnreachable(peer);
+      return;
+    }
+    let frame: GroupMessage[] = [];
+    let bytes = 0;
+    for (const env of list) {
+      const wire = encodeMessage(env.group, env.message);
+      frame.push(wire);
+      bytes += approxBytes(env);
+      if (bytes >= this.maxFrameBytes) {
+        if (!link.stream.send(frame)) this.opts.handler.onUnreachable(peer);
+        frame = [];
+        bytes = 0;
+      }
+    }
+    if (frame.length > 0 && !link.stream.send(frame)) this.opts.handler.onUnreachable(peer);
+  }
+
+  private async sendSnapshot(group: GroupId, m: SnapshotMessage): Promise<void> {
+    const link = this.paused ? null : this.link(m.to);
+    if (link === null) {
+      this.opts.handler.onSnapshotStatus(m.to, group, 'failure');
+      return;
+    }
+    const md = identityMetadata(this.opts.clusterId, this.opts.self, m.to);
+    const status = await new Promise<'finish' | 'failure'>((resolve) => {
+      const call = link.client.SendSnapshot(md, { deadline: this.now() + 10 * 60_000 }, (err) => {
+        if (err) this.opts.logger.warn({ peer: m.to, group, err: err.details }, 'snapshot send failed');
+        resolve(err ? 'failure' : 'finish');
+      });
+      const data = m.snapshot.data;
+      const header: SnapshotChunk = { header: encodeMessage(group, m), data: data.subarray(0, this.chunkBytes), last: data.byteLength <= this.chunkBytes };
+      call.write(header);
+      for (let off = this.chunkBytes; off < data.byteLength; off += this.chunkBytes) {
+        call.write({ data: data.subarray(off, off + this.chunkBytes), last: off + this.chunkBytes >= data.byteLength });
+      }
+      call.end();
+    });
+    this.opts.handler.onSnapshotStatus(m.to, group, status);
+  }
+
+  private link(peer: NodeId): { client: RaftTransportClient; stream: PeerStream } | null {
+    const address = this.opts.resolve(peer);
+    if (address === null) return null;
+    const existing = this.clients.get(peer);
+    if (existing !== undefined && existing.address === address) return existing;
+    if (existing !== undefined) {
+      existing.stream.close();
+      existing.client.close();
+    }
+    const proto = loadRaftProto();
+    const client = new proto.taskraft.raft.RaftTransport(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    const stream = new PeerStream({
+      self: this.opts.self,
+      peer,
+      clusterId: this.opts.clusterId,
+      client,
+      logger: this.opts.logger,
+      maxInflightFrames: this.opts.maxInflightFrames ?? 256,
+      minBackoffMs: 50,
+      maxBackoffMs: 2000,
+      now: this.now,
+    });
+    const created = { address, client, stream };
+    this.clients.set(peer, created);
+    return created;
+  }
+
+  private serveStream(
+    call: grpc.ServerReadableStream<MessageBatch__Output, StreamClosed>,
+    cb: grpc.sendUnaryData<StreamClosed>,
+  ): void {
+    const id = checkIdentity(call.metadata, this.opts.clusterId, this.opts.self);
+    if (!id.ok) {
+      this.opts.logger.warn({ reason: id.reason, peer: call.getPeer() }, 'refused raft stream');
+      cb({ code: id.status, details: id.reason });
+      return;
+    }
+    call.sendMetadata(new grpc.Metadata());
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      cb(null, {});
+    };
+    call.on('data', (batch: MessageBatch__Output) => {
+      if (this.paused) return;
+      const envelopes = this.decodeFrom(id.from, batch.messages);
+      if (envelopes.length > 0) this.opts.handler.onMessages(id.from, envelopes);
+    });
+    call.on('end', finish);
+    call.on('error', finish);
+  }
+
+  private serveSnapshot(
+    call: grpc.ServerReadableStream<SnapshotChunk__Output, SnapshotReceived>,
+    cb: grpc.sendUnaryData<SnapshotReceived>,
+  ): void {
+    const id = checkIdentity(call.metadata, this.opts.clusterId, this.opts.self);
+    if (!id.ok) {
+      cb({ code: id.status, details: id.reason });
+      return;
+    }
+    let header: GroupMessage__Output | null = null;
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let failed = false;
+    const fail = (code: grpc.status, details: string): void => {
+      if (failed) return;
+      failed = true;
+      cb({ code, details });
+    };
+    call.on('data', (chunk: SnapshotChunk__Output) => {
+      if (failed) return;
+      if (header === null) {
+        if (chunk.header === null) return fail(grpc.status.INVALID_ARGUMENT, 'first snapshot chunk has no header');
+        header = chunk.header;
+      }
+      size += chunk.data.byteLength;
+      if (size > this.maxSnapshotBytes) return fail(grpc.status.RESOURCE_EXHAUSTED, 'snapshot too large');
+      chunks.push(chunk.data);
+    });
+    call.on('error', () => fail(grpc.status.CANCELLED, 'stream error'));
+    call.on('end', () => {
+      if (failed) return;
+      if (header === null) return fail(grpc.status.INVALID_ARGUMENT, 'empty snapshot stream');
+      if (this.paused) return fail(grpc.status.UNAVAILABLE, 'partitioned');
+      const data = Buffer.concat(chunks);
+      const envelopes = this.decodeFrom(id.from, [header], data);
+      if (envelopes.length === 0) return fail(grpc.status.INVALID_ARGUMENT, 'malformed snapshot message');
+      this.opts.handler.onMessages(id.from, envelopes);
+      cb(null, {});
+    });
+  }
+
+  /** Decodes and vets messages: a message must come from the authenticated sender and be for us. */
+  private decodeFrom(from: NodeId, wire: readonly GroupMessage__Output[], snapshotData?: Uint8Array): GroupEnvelope[] {
+    const out: GroupEnvelope[] = [];
+    for (const w of wire) {
+      try {
+        const env = decodeMessage(w, snapshotData);
+        if (env.message.from !== from || env.message.to !== this.opts.self) {
+          this.opts.logger.warn({ from, claimed: env.message.from, to: env.message.to }, 'dropped misaddressed raft message');
+          continue;
+        }
+        out.push(env);
+      } catch (e) {
+        if (!(e instanceof MalformedMessageError)) throw e;
+        this.opts.logger.warn({ from, err: e.message }, 'dropped malformed raft message');
+      }
+    }
+    return out;
+  }
+}
+
+/** A cheap upper-bound estimate of a message's size, to split oversized frames. */
+function approxBytes(env: GroupEnvelope): number {
+  const m = env.message;
+  if (m.type !== 'app' && m.type !== 'prop') return 64;
+  let n = 64;
+  for (const e of m.entries) n += 24 + (e.type === 'normal' ? e.data.byteLength : 32);
+  return n;
+}
