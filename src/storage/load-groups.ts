@@ -5,6 +5,7 @@ import {
   decodeHardState,
   decodeLogOffset,
   decodeSnapshotMeta,
+  decodeU64,
 } from './codec.js';
 import { groupOfKey, logIndexOfKey, raftKeyKind, raftRange, type GroupId } from './key-layout.js';
 import type { RocksDatabase } from './rocks-database.js';
@@ -16,6 +17,7 @@ interface Partial {
   snapshotData: Uint8Array;
   offset: { index: LogIndex; term: ReturnType<typeof term> } | null;
   entries: Entry[];
+  applied: LogIndex;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function loadGroups(db: RocksDatabase): Promise<Map<GroupId, Persis
     const g = groupOfKey(key);
     let p = partial.get(g);
     if (p === undefined) {
-      p = { hardState: EMPTY_HARD_STATE, snapshotMeta: null, snapshotData: new Uint8Array(0), offset: null, entries: [] };
+      p = { hardState: EMPTY_HARD_STATE, snapshotMeta: null, snapshotData: new Uint8Array(0), offset: null, entries: [], applied: logIndex(0) };
       partial.set(g, p);
     }
     // Values from the iterator may share a buffer with the next read: keep our own copies.
@@ -51,6 +53,7 @@ export async function loadGroups(db: RocksDatabase): Promise<Map<GroupId, Persis
         p.entries.push(decodeEntry(logIndex(logIndexOfKey(key)), v));
         break;
       case 'applied':
+        p.applied = logIndex(decodeU64(v));
         break;
       case null:
         throw new CorruptRecordError(`group ${g}: unknown raft key kind ${key[5]}`);
@@ -65,6 +68,7 @@ export async function loadGroups(db: RocksDatabase): Promise<Map<GroupId, Persis
       snapshot,
       offset,
       entries: p.entries.filter((e) => e.index > offset.index),
+      applied: p.applied,
     });
   }
   return out;

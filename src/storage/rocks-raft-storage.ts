@@ -34,6 +34,8 @@ export interface PersistedGroup {
   readonly snapshot: Snapshot;
   readonly offset: { index: LogIndex; term: Term };
   readonly entries: readonly Entry[];
+  /** The last index the group's state machine applied (0 if none was recorded). */
+  readonly applied: LogIndex;
 }
 
 export const EMPTY_SNAPSHOT: Snapshot = {

@@ -1,0 +1,513 @@
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  ProposalDroppedError,
+  RawNode,
+  ReadIndexDroppedError,
+  logIndex,
+  type LogIndex,
+  type NodeId,
+  type NormalEntry,
+  type RaftConfig,
+  type RaftStatus,
+  type Ready,
+  type Role,
+  type Rng,
+  type Term,
+} from '../raft/index.js';
+import { encodeU64 } from '../storage/codec.js';
+import { appliedKey, type GroupId } from '../storage/key-layout.js';
+import { loadGroups } from '../storage/load-groups.js';
+import type { RocksDatabase } from '../storage/rocks-database.js';
+import { RocksRaftStorage, type PersistedGroup } from '../storage/rocks-raft-storage.js';
+import { WriteBatch } from '../storage/write-batch.js';
+import type { GroupEnvelope } from '../transport/message-codec.js';
+import {
+  GroupNotFoundError,
+  HostStoppedError,
+  NotLeaderError,
+  ProposalLostError,
+  ProposalRejectedError,
+  RequestTimeoutError,
+} from './errors.js';
+import type { StateMachine } from './state-machine.js';
+
+export interface MultiRaftHostOptions {
+  readonly self: NodeId;
+  readonly db: RocksDatabase;
+  /** Hands one loop turn's outgoing messages to the transport. */
+  readonly send: (envelopes: GroupEnvelope[]) => void;
+  readonly logger: Logger;
+  /** Builds the state machine of a group this node holds (on start, create and join). */
+  readonly stateMachine: (group: GroupId) => StateMachine;
+  /** Real time per raft tick. */
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  /** Take a snapshot once this many entries were applied since the last one. */
+  readonly snapshotEntries?: number;
+  /** Entries kept behind a snapshot, so a briefly lagging follower catches up from the log. */
+  readonly keepEntries?: number;
+  readonly requestTimeoutMs?: number;
+  readonly rng?: Rng;
+  readonly raft?: Partial<Omit<RaftConfig, 'id' | 'storage' | 'rng' | 'applied'>>;
+}
+
+interface Waiter<T> {
+  resolve(v: T): void;
+  reject(e: Error): void;
+  deadline: number;
+}
+
+interface PendingProposal extends Waiter<unknown> {
+  term: Term;
+}
+
+interface AppliedResult {
+  readonly g: HostedGroup;
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly result: unknown;
+}
+
+interface HostedGroup {
+  readonly id: GroupId;
+  readonly node: RawNode;
+  readonly storage: RocksRaftStorage;
+  readonly sm: StateMachine;
+  /** The last index whose effects are in `sm`; persisted under appliedKey with those effects. */
+  applied: LogIndex;
+  role: Role;
+  leader: NodeId | null;
+  readonly proposals: Map<number, PendingProposal>;
+  /** Reads waiting for the next ReadIndex round (one round serves all of them). */
+  readQueue: Waiter<void>[];
+  readonly readsInFlight: Map<string, Waiter<void>[]>;
+  /** Reads whose read index is known, waiting for apply to reach it. */
+  readsReady: { index: LogIndex; waiters: Waiter<void>[] }[];
+}
+
+/**
+ * Drives every raft group this node holds on one event loop: one tick timer for all groups, and a
+ * loop whose every turn persists the Ready state of all groups in ONE fsynced write batch, then
+ * sends their messages (one frame per peer), applies committed entries (state and applied index in
+ * one atomic batch) and advances. Proposals and reads return promises settled on apply.
+ */
+export class MultiRaftHost {
+  private readonly groups = new Map<GroupId, HostedGroup>();
+  private readonly batch = new WriteBatch();
+  private readonly dirty = new Set<GroupId>();
+  private readonly withRequests = new Set<GroupId>();
+  private readonly tickMs: number;
+  private readonly timeoutMs: number;
+  private readonly snapshotEntries: number;
+  private readonly keepEntries: number;
+  private readonly rng: Rng;
+  private ticker: NodeJS.Timeout | null = null;
+  private turnRunning = false;
+  private turnAgain = false;
+  private readSeq = 0;
+  private stopped = false;
+  /** Turns that wrote with fsync, for stats and tests. */
+  syncedWrites = 0;
+
+  private constructor(private readonly opts: MultiRaftHostOptions) {
+    this.tickMs = opts.tickMs ?? 100;
+    this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.snapshotEntries = opts.snapshotEntries ?? 10_000;
+    this.keepEntries = opts.keepEntries ?? 5_000;
+    this.rng = opts.rng ?? { nextInt: (bound: number) => randomInt(bound) };
+  }
+
+  /** Opens the host with every group the node's database holds, and starts ticking. */
+  static async open(opts: MultiRaftHostOptions): Promise<MultiRaftHost> {
+    const host = new MultiRaftHost(opts);
+    for (const [g, persisted] of await loadGroups(opts.db)) host.addGroup(g, persisted);
+    await host.opts.db.write(host.batch.take(), true);
+    host.ticker = setInterval(() => host.tick(), host.tickMs);
+    return host;
+  }
+
+  /** Creates a new group with this node among its founding voters. */
+  createGroup(g: GroupId, voters: readonly NodeId[]): void {
+    if (this.groups.has(g)) return;
+    const storage = new RocksRaftStorage(g, this.batch, null);
+    storage.bootstrap(voters);
+    this.addGroupWith(g, storage, logIndex(0));
+  }
+
+  /** Hosts an empty replica of a group this node is being added to; the leader fills it. */
+  joinGroup(g: GroupId): void {
+    if (this.groups.has(g)) return;
+    this.addGroupWith(g, new RocksRaftStorage(g, this.batch, null), logIndex(0));
+  }
+
+  groupIds(): GroupId[] {
+    return [...this.groups.keys()];
+  }
+
+  status(g: GroupId): RaftStatus {
+    return this.group(g).node.status();
+  }
+
+  leaderOf(g: GroupId): NodeId | null {
+    return this.group(g).leader;
+  }
+
+  /** The group's state machine, for local (possibly stale) reads. */
+  stateMachine(g: GroupId): StateMachine {
+    return this.group(g).sm;
+  }
+
+  /** Receives one frame of raft messages from a peer. */
+  receive(envelopes: readonly GroupEnvelope[]): void {
+    for (const { group, message } of envelopes) {
+      const g = this.groups.get(group);
+      if (g === undefined) continue;
+      g.node.step(message);
+      this.dirty.add(group);
+    }
+    this.schedule();
+  }
+
+  reportUnreachable(peer: NodeId): void {
+    for (const g of this.groups.values()) if (g.role === 'leader') g.node.reportUnreachable(peer);
+  }
+
+  reportSnapshot(peer: NodeId, group: GroupId, status: 'finish' | 'failure'): void {
+    const g = this.groups.get(group);
+    if (g === undefined) return;
+    g.node.reportSnapshot(peer, status);
+    this.dirty.add(group);
+    this.schedule();
+  }
+
+  /** Replicates `data` through the group's log; resolves with the state machine's result. */
+  propose(group: GroupId, data: Uint8Array): Promise<unknown> {
+    if (this.stopped) return Promise.reject(new HostStoppedError());
+    const g = this.group(group);
+    if (g.role !== 'leader') return Promise.reject(new NotLeaderError(group, g.leader));
+    let pos;
+    try {
+      pos = g.node.propose(data);
+    } catch (e) {
+      if (e instanceof ProposalDroppedError) return Promise.reject(new ProposalRejectedError(group, e.reason));
+      throw e;
+    }
+    if (pos === null) return Promise.reject(new NotLeaderError(group, g.leader));
+    const p = pos;
+    return new Promise((resolve, reject) => {
+      g.proposals.set(p.index, { term: p.term, resolve, reject, deadline: Date.now() + this.timeoutMs });
+      this.withRequests.add(group);
+      this.dirty.add(group);
+      this.schedule();
+    });
+  }
+
+  /** Resolves once this replica has applied everything committed before the call (ReadIndex). */
+  linearizableBarrier(group: GroupId): Promise<void> {
+    if (this.stopped) return Promise.reject(new HostStoppedError());
+    const g = this.group(group);
+    return new Promise((resolve, reject) => {
+      g.readQueue.push({ resolve, reject, deadline: Date.now() + this.timeoutMs });
+      this.withRequests.add(group);
+      this.dirty.add(group);
+      this.schedule();
+    });
+  }
+
+  transferLeader(group: GroupId, to: NodeId): void {
+    this.group(group).node.transferLeader(to);
+    this.dirty.add(group);
+    this.schedule();
+  }
+
+  campaign(group: GroupId): void {
+    this.group(group).node.campaign();
+    this.dirty.add(group);
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker !== null) clearInterval(this.ticker);
+    while (this.turnRunning) await new Promise((r) => setTimeout(r, 1));
+    const err = new HostStoppedError();
+    for (const g of this.groups.values()) this.failAll(g, () => err);
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  private group(g: GroupId): HostedGroup {
+    const hosted = this.groups.get(g);
+    if (hosted === undefined) throw new GroupNotFoundError(g);
+    return hosted;
+  }
+
+  private addGroup(g: GroupId, persisted: PersistedGroup): void {
+    const storage = new RocksRaftStorage(g, this.batch, persisted);
+    this.addGroupWith(g, storage, persisted.applied);
+  }
+
+  private addGroupWith(g: GroupId, storage: RocksRaftStorage, applied: LogIndex): void {
+    const sm = this.opts.stateMachine(g);
+    const snap = storage.snapshot();
+    let smApplied = applied;
+    if (smApplied < snap.metadata.index) {
+      // A snapshot was installed but the state machine's copy of it did not make it to disk.
+      sm.restore(snap.data, this.batch);
+      smApplied = snap.metadata.index;
+      this.batch.put(appliedKey(g), encodeU64(smApplied));
+    }
+    const node = new RawNode({
+      electionTick: this.opts.electionTicks ?? 10,
+      heartbeatTick: this.opts.heartbeatTicks ?? 1,
+      ...this.opts.raft,
+      id: this.opts.self,
+      storage,
+      rng: this.rng,
+      // Entries after the snapshot are handed to us again so membership changes are re-applied to
+      // the core; the state machine skips what it already holds (index <= smApplied).
+      applied: snap.metadata.index,
+    });
+    const st = node.status();
+    this.groups.set(g, {
+      id: g,
+      node,
+      storage,
+      sm,
+      applied: smApplied,
+      role: st.softState.role,
+      leader: st.softState.leader,
+      proposals: new Map(),
+      readQueue: [],
+      readsInFlight: new Map(),
+      readsReady: [],
+    });
+    this.dirty.add(g);
+    this.schedule();
+  }
+
+  private tick(): void {
+    for (const g of this.groups.values()) {
+      g.node.tick();
+      this.dirty.add(g.id);
+    }
+    this.expireRequests();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.turnRunning) {
+      this.turnAgain = true;
+      return;
+    }
+    this.turnRunning = true;
+    setImmediate(() => void this.runTurns());
+  }
+
+  private async runTurns(): Promise<void> {
+    try {
+      do {
+        this.turnAgain = false;
+        await this.turn();
+      } while (this.turnAgain && !this.stopped);
+    } catch (e) {
+      this.opts.logger.fatal({ err: e }, 'raft host loop failed');
+      throw e;
+    } finally {
+      this.turnRunning = false;
+    }
+  }
+
+  private async turn(): Promise<void> {
+    this.issueReads();
+    const readies: [HostedGroup, Ready][] = [];
+    for (const id of this.dirty) {
+      const g = this.groups.get(id);
+      if (g !== undefined && g.node.hasReady()) readies.push([g, g.node.ready()]);
+    }
+    this.dirty.clear();
+    if (readies.length === 0) {
+      if (this.batch.size() > 0) await this.opts.db.write(this.batch.take(), false);
+      return;
+    }
+
+    // 1. Persist every group's new state in one batch; fsync once if anything durable changed.
+    let mustSync = false;
+    for (const [g, rd] of readies) {
+      if (rd.snapshot !== null) {
+        g.storage.applySnapshot(rd.snapshot);
+        g.sm.restore(rd.snapshot.data, this.batch);
+        g.applied = rd.snapshot.metadata.index;
+        this.batch.put(appliedKey(g.id), encodeU64(g.applied));
+      }
+      g.storage.append(rd.entries);
+      if (rd.hardState !== null) g.storage.setHardState(rd.hardState);
+      mustSync ||= rd.mustSync;
+    }
+    await this.opts.db.write(this.batch.take(), mustSync);
+    if (mustSync) this.syncedWrites++;
+
+    // 2. Send: only now may votes and acknowledgements leave this node.
+    const out: GroupEnvelope[] = [];
+    for (const [g, rd] of readies) for (const message of rd.messages) out.push({ group: g.id, message });
+    if (out.length > 0) this.opts.send(out);
+
+    // 3. Apply committed entries; effects and applied index in one atomic write.
+    const results: AppliedResult[] = [];
+    for (const [g, rd] of readies) this.apply(g, rd, results);
+    if (this.batch.size() > 0) await this.opts.db.write(this.batch.take(), false);
+
+    // 4. Settle what was waiting on this turn, then advance.
+    for (const r of results) this.settleProposal(r);
+    for (const [g, rd] of readies) {
+      this.observeRoles(g, rd);
+      for (const rs of rd.readStates) {
+        const waiters = g.readsInFlight.get(rs.context);
+        if (waiters === undefined) continue;
+        g.readsInFlight.delete(rs.context);
+        g.readsReady.push({ index: rs.index, waiters });
+      }
+      this.settleReads(g);
+      g.node.advance(rd);
+      this.dirty.add(g.id);
+      this.maybeSnapshot(g);
+    }
+  }
+
+  private apply(g: HostedGroup, rd: Ready, results: AppliedResult[]): void {
+    let run: NormalEntry[] = [];
+    const flush = (): void => {
+      if (run.length === 0) return;
+      const out = g.sm.apply(run, this.batch);
+      run.forEach((e, k) => results.push({ g, index: e.index, term: e.term, result: out[k] }));
+      run = [];
+    };
+    for (const e of rd.committedEntries) {
+      if (e.type === 'confChange') {
+        flush();
+        g.node.applyConfChange(e.change);
+        if (e.index > g.applied) results.push({ g, index: e.index, term: e.term, result: undefined });
+      } else if (e.index > g.applied) {
+        run.push(e);
+      }
+    }
+    flush();
+    const last = rd.committedEntries[rd.committedEntries.length - 1];
+    if (last !== undefined && last.index > g.applied) {
+      g.applied = last.index;
+      this.batch.put(appliedKey(g.id), encodeU64(g.applied));
+    }
+  }
+
+  /** The entry applied at a proposal's index is the proposal iff its term is the proposal's. */
+  private settleProposal({ g, index, term, result }: AppliedResult): void {
+    const p = g.proposals.get(index);
+    if (p === undefined) return;
+    g.proposals.delete(index);
+    if (term === p.term) p.resolve(result);
+    else p.reject(new ProposalLostError(g.id));
+  }
+
+  private observeRoles(g: HostedGroup, rd: Ready): void {
+    if (rd.softState === null) return;
+    const wasLeader = g.role === 'leader';
+    g.role = rd.softState.role;
+    g.leader = rd.softState.leader;
+    if (wasLeader && g.role !== 'leader') {
+      // Reads in flight were confirmed by nobody: they must start over on the new leader.
+      const err = new NotLeaderError(g.id, g.leader);
+      for (const ws of g.readsInFlight.values()) for (const w of ws) w.reject(err);
+      g.readsInFlight.clear();
+      for (const w of g.readQueue) w.reject(err);
+      g.readQueue = [];
+    }
+  }
+
+  private issueReads(): void {
+    for (const id of this.withRequests) {
+      const g = this.groups.get(id);
+      if (g === undefined || g.readQueue.length === 0) continue;
+      const waiters = g.readQueue;
+      g.readQueue = [];
+      const ctx = `${this.opts.self}/${++this.readSeq}`;
+      try {
+        g.node.readIndex(ctx);
+        g.readsInFlight.set(ctx, waiters);
+        this.dirty.add(id);
+      } catch (e) {
+        if (!(e instanceof ReadIndexDroppedError)) throw e;
+        const err = new NotLeaderError(g.id, g.leader);
+        for (const w of waiters) w.reject(err);
+      }
+    }
+  }
+
+  private settleReads(g: HostedGroup): void {
+    if (g.readsReady.length === 0) return;
+    const still: typeof g.readsReady = [];
+    for (const r of g.readsReady) {
+      if (r.index <= g.applied) for (const w of r.waiters) w.resolve();
+      else still.push(r);
+    }
+    g.readsReady = still;
+  }
+
+  private expireRequests(): void {
+    const now = Date.now();
+    for (const id of this.withRequests) {
+      const g = this.groups.get(id);
+      if (g === undefined) {
+        this.withRequests.delete(id);
+        continue;
+      }
+      for (const [index, p] of g.proposals) {
+        if (p.deadline <= now) {
+          g.proposals.delete(index);
+          p.reject(new RequestTimeoutError(id, 'proposal'));
+        }
+      }
+      const expire = (ws: Waiter<void>[]): Waiter<void>[] =>
+        ws.filter((w) => {
+          if (w.deadline > now) return true;
+          w.reject(new RequestTimeoutError(id, 'read'));
+          return false;
+        });
+      g.readQueue = expire(g.readQueue);
+      for (const [ctx, ws] of g.readsInFlight) {
+        const left = expire(ws);
+        if (left.length === 0) g.readsInFlight.delete(ctx);
+        else g.readsInFlight.set(ctx, left);
+      }
+      g.readsReady = g.readsReady.map((r) => ({ index: r.index, waiters: expire(r.waiters) })).filter((r) => r.waiters.length > 0);
+      if (g.proposals.size === 0 && g.readQueue.length === 0 && g.readsInFlight.size === 0 && g.readsReady.length === 0) {
+        this.withRequests.delete(id);
+      }
+    }
+  }
+
+  private failAll(g: HostedGroup, err: () => Error): void {
+    for (const p of g.proposals.values()) p.reject(err());
+    g.proposals.clear();
+    for (const w of g.readQueue) w.reject(err());
+    g.readQueue = [];
+    for (const ws of g.readsInFlight.values()) for (const w of ws) w.reject(err());
+    g.readsInFlight.clear();
+    for (const r of g.readsReady) for (const w of r.waiters) w.reject(err());
+    g.readsReady = [];
+  }
+
+  /** Snapshots the state machine every snapshotEntries applied entries and compacts the log
+   * behind it, keeping keepEntries so that a briefly lagging follower needs no snapshot. */
+  private maybeSnapshot(g: HostedGroup): void {
+    const snapIndex = g.storage.snapshot().metadata.index;
+    if (g.applied - snapIndex < this.snapshotEntries) return;
+    const { confState } = g.node.status();
+    g.storage.createSnapshot(g.applied, confState, g.sm.snapshot());
+    const compactTo = g.applied - this.keepEntries;
+    if (compactTo > g.storage.firstIndex()) g.storage.compact(logIndex(compactTo));
+  }
+}
