@@ -1,0 +1,106 @@
+/**
+ * Runtime benchmark: 3 node processes on loopback (real gRPC, real RocksDB with fsync), P raft
+ * groups of the test KV machine replicated on all three, for P in 1, 8, 64. Load is generated
+ * inside each node against the groups it leads, so the figures are the runtime's, not an RPC
+ * client's.
+ *
+ *   npm run bench:raft [-- --groups 1,8,64 --seconds 5 --rate 5000 --concurrency 256]
+ *
+ * Prints a table and writes bench/results/raft.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { KvCluster } from '../test/support/kv-cluster.js';
+import type { LoadReport } from '../test/support/kv-node-protocol.js';
+
+const { values } = parseArgs({
+  options: {
+    groups: { type: 'string', default: '1,8,64' },
+    seconds: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '256' },
+    bytes: { type: 'string', default: '100' },
+  },
+});
+const groupCounts = values.groups.split(',').map(Number);
+const seconds = Number(values.seconds);
+const rate = Number(values.rate);
+const concurrency = Number(values.concurrency);
+const valueBytes = Number(values.bytes);
+if (groupCounts.some((g) => !(g >= 1)) || !(seconds > 0) || !(rate > 0) || !(concurrency >= 1)) {
+  console.error('usage: bench:raft [--groups 1,8,64] [--seconds S] [--rate R] [--concurrency C] [--bytes B]');
+  process.exit(2);
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+}
+
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+
+async function leadersOf(cluster: KvCluster, groups: number, timeoutMs: number): Promise<number[][]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const led = await Promise.all(
+      cluster.nodes.map(async (n) => {
+        const r = await n.request({ op: 'leaders' });
+        return r.ok ? (r.leaders ?? []) : [];
+      }),
+    );
+    if (led.flat().length === groups) return led;
+    if (Date.now() > deadline) throw new Error(`only ${led.flat().length}/${groups} groups have leaders`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function runLoad(cluster: KvCluster, led: number[][], groups: number, offered: number): Promise<LoadReport[]> {
+  return Promise.all(
+    cluster.nodes.map(async (n, i) => {
+      const share = led[i]!.length / groups;
+      if (share === 0) return { committed: 0, errors: 0, seconds, latenciesMs: [], loopDelayP99Ms: 0, loopDelayMaxMs: 0 };
+      const r = await n.request(
+        { op: 'load', seconds, concurrency: offered > 0 ? Math.max(4, Math.ceil(concurrency * share)) : concurrency, ratePerSec: offered * share, valueBytes },
+        (seconds + 30) * 1000,
+      );
+      if (!r.ok || r.load === undefined) throw new Error(`${n.id}: load failed`);
+      return r.load;
+    }),
+  );
+}
+
+const rows = [];
+let basePort = 17100;
+for (const groups of groupCounts) {
+  const cluster = new KvCluster({ size: 3, groups, basePort, tickMs: 100 });
+  basePort += 10;
+  try {
+    await cluster.start();
+    const led = await leadersOf(cluster, groups, 30_000);
+    const max = await runLoad(cluster, led, groups, 0);
+    const fixed = await runLoad(cluster, led, groups, rate);
+    const maxCommitted = max.reduce((n, r) => n + r.committed, 0);
+    const maxSeconds = Math.max(...max.map((r) => r.seconds));
+    const fixedLat = fixed.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+    const fixedSeconds = Math.max(...fixed.map((r) => r.seconds));
+    rows.push({
+      groups,
+      'max entries/s': Math.round(maxCommitted / maxSeconds),
+      'max p50 ms': round(percentile(max.flatMap((r) => r.latenciesMs).sort((a, b) => a - b), 50)),
+      [`@${rate}/s achieved`]: Math.round(fixedLat.length / fixedSeconds),
+      [`@${rate}/s p50 ms`]: round(percentile(fixedLat, 50)),
+      [`@${rate}/s p99 ms`]: round(percentile(fixedLat, 99)),
+      'loop delay p99 ms (max load)': round(Math.max(...max.map((r) => r.loopDelayP99Ms))),
+      [`loop delay p99 ms (@${rate}/s)`]: round(Math.max(...fixed.map((r) => r.loopDelayP99Ms))),
+      errors: max.reduce((n, r) => n + r.errors, 0) + fixed.reduce((n, r) => n + r.errors, 0),
+    });
+  } finally {
+    await cluster.destroy();
+  }
+}
+
+console.log(`raft runtime: 3 processes on loopback, ${valueBytes}-byte entries, ${seconds}s per run, closed loop with ${concurrency} writers for max`);
+console.table(rows);
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/raft.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), seconds, rate, concurrency, valueBytes, rows }, null, 2));
+console.log('wrote bench/results/raft.json');
