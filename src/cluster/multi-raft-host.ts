@@ -150,6 +150,16 @@ export class MultiRaftHost {
     return this.group(g).node.status();
   }
 
+  /** Terms of the log entries in [from, to] this replica still holds (for consistency checks). */
+  logTerms(g: GroupId, from: LogIndex, to: LogIndex): { index: LogIndex; term: Term }[] {
+    const { storage } = this.group(g);
+    const out: { index: LogIndex; term: Term }[] = [];
+    const lo = Math.max(from, storage.firstIndex());
+    const hi = Math.min(to, storage.lastIndex());
+    for (let i = lo; i <= hi; i++) out.push({ index: logIndex(i), term: storage.term(logIndex(i)) });
+    return out;
+  }
+
   leaderOf(g: GroupId): NodeId | null {
     return this.group(g).leader;
   }

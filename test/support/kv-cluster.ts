@@ -16,6 +16,8 @@ export class KvNodeProcess {
     readonly id: string,
     readonly dataDir: string,
     private readonly env: Record<string, string>,
+    /** Extra node flags, e.g. --cpu-prof for profiling a benchmark run. */
+    private readonly execArgv: readonly string[] = [],
   ) {}
 
   get alive(): boolean {
@@ -25,7 +27,7 @@ export class KvNodeProcess {
   async start(timeoutMs = 20_000): Promise<void> {
     if (this.child !== null) throw new Error(`${this.id} already running`);
     const child = fork(new URL('./kv-node.ts', import.meta.url).pathname, [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: [...this.execArgv, '--import', 'tsx'],
       env: { ...process.env, ...this.env, NODE_ID: this.id, DATA_DIR: this.dataDir },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -99,7 +101,7 @@ export class KvCluster {
   readonly nodes: KvNodeProcess[];
   private readonly root: string;
 
-  constructor(opts: { size: number; groups: number; basePort: number; tickMs?: number; extraEnv?: Record<string, string> }) {
+  constructor(opts: { size: number; groups: number; basePort: number; tickMs?: number; extraEnv?: Record<string, string>; execArgv?: string[] }) {
     this.root = mkdtempSync(join(tmpdir(), 'taskraft-kv-'));
     const ids = Array.from({ length: opts.size }, (_, i) => `n${i + 1}`);
     const peers = ids.map((id, i) => `${id}=127.0.0.1:${opts.basePort + i}`).join(',');
@@ -110,7 +112,7 @@ export class KvCluster {
           GROUPS: String(opts.groups),
           TICK_MS: String(opts.tickMs ?? 50),
           ...opts.extraEnv,
-        }),
+        }, opts.execArgv),
     );
   }
 

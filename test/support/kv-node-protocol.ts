@@ -19,6 +19,8 @@ export interface GroupDump {
   lastIndex: number;
   voters: string[];
   data: Record<string, string>;
+  /** [index, term] of the last committed entries this replica holds (up to 200). */
+  terms: [number, number][];
 }
 
 export interface LoadReport {

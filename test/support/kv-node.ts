@@ -10,7 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { ClusterError } from '../../src/cluster/errors.js';
 import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
-import { nodeId, type NodeId } from '../../src/raft/index.js';
+import { logIndex, nodeId, type NodeId } from '../../src/raft/index.js';
 import { groupId, stateMachinePrefix, stateMachineRange, type GroupId } from '../../src/storage/key-layout.js';
 import { RocksDatabase } from '../../src/storage/rocks-database.js';
 import { RaftTransport } from '../../src/transport/raft-transport.js';
@@ -101,6 +101,7 @@ function dump(g: GroupId): GroupDump {
     lastIndex: st.lastIndex,
     voters: [...st.confState.voters],
     data: Object.fromEntries(sm.data),
+    terms: host!.logTerms(g, logIndex(Math.max(1, st.committed - 199)), st.committed).map((x) => [x.index, x.term]),
   };
 }
 
