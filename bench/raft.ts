@@ -58,7 +58,7 @@ async function runLoad(cluster: KvCluster, led: number[][], groups: number, offe
   return Promise.all(
     cluster.nodes.map(async (n, i) => {
       const share = led[i]!.length / groups;
-      if (share === 0) return { committed: 0, errors: 0, seconds, latenciesMs: [], loopDelayP99Ms: 0, loopDelayMaxMs: 0 };
+      if (share === 0) return { committed: 0, errors: 0, seconds, latenciesMs: [], loopDelayP99Ms: 0, loopDelayMaxMs: 0, host: {} };
       const r = await n.request(
         { op: 'load', seconds, concurrency: offered > 0 ? Math.max(4, Math.ceil(concurrency * share)) : concurrency, ratePerSec: offered * share, valueBytes },
         (seconds + 30) * 1000,

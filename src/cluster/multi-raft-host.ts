@@ -21,7 +21,7 @@ import { loadGroups } from '../storage/load-groups.js';
 import type { RocksDatabase } from '../storage/rocks-database.js';
 import { RocksRaftStorage, type PersistedGroup } from '../storage/rocks-raft-storage.js';
 import { WriteBatch } from '../storage/write-batch.js';
-import type { GroupEnvelope } from '../transport/message-codec.js';
+import type { GroupEnvelope } from '../transport/frame-codec.js';
 import {
   GroupNotFoundError,
   HostStoppedError,
@@ -108,8 +108,7 @@ export class MultiRaftHost {
   private turnAgain = false;
   private readSeq = 0;
   private stopped = false;
-  /** Turns that wrote with fsync, for stats and tests. */
-  syncedWrites = 0;
+  private readonly counters = { turns: 0, syncedWrites: 0, writeMs: 0, entriesPersisted: 0, messagesSent: 0, entriesApplied: 0 };
 
   private constructor(private readonly opts: MultiRaftHostOptions) {
     this.tickMs = opts.tickMs ?? 100;
@@ -140,6 +139,11 @@ export class MultiRaftHost {
   joinGroup(g: GroupId): void {
     if (this.groups.has(g)) return;
     this.addGroupWith(g, new RocksRaftStorage(g, this.batch, null), logIndex(0));
+  }
+
+  /** Cumulative counters of the loop: turns, fsynced writes and time spent writing, traffic. */
+  stats(): Readonly<typeof this.counters> {
+    return { ...this.counters };
   }
 
   groupIds(): GroupId[] {
@@ -355,20 +359,26 @@ export class MultiRaftHost {
         this.batch.put(appliedKey(g.id), encodeU64(g.applied));
       }
       g.storage.append(rd.entries);
+      this.counters.entriesPersisted += rd.entries.length;
       if (rd.hardState !== null) g.storage.setHardState(rd.hardState);
       mustSync ||= rd.mustSync;
     }
+    const writeStart = performance.now();
     await this.opts.db.write(this.batch.take(), mustSync);
-    if (mustSync) this.syncedWrites++;
+    this.counters.writeMs += performance.now() - writeStart;
+    if (mustSync) this.counters.syncedWrites++;
+    this.counters.turns++;
 
     // 2. Send: only now may votes and acknowledgements leave this node.
     const out: GroupEnvelope[] = [];
     for (const [g, rd] of readies) for (const message of rd.messages) out.push({ group: g.id, message });
     if (out.length > 0) this.opts.send(out);
+    this.counters.messagesSent += out.length;
 
     // 3. Apply committed entries; effects and applied index in one atomic write.
     const results: AppliedResult[] = [];
     for (const [g, rd] of readies) this.apply(g, rd, results);
+    this.counters.entriesApplied += results.length;
     if (this.batch.size() > 0) await this.opts.db.write(this.batch.take(), false);
 
     // 4. Settle what was waiting on this turn, then advance.

@@ -1,6 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { GroupMessage } from '../generated/taskraft/raft/GroupMessage.js';
 import type { MessageBatch } from '../generated/taskraft/raft/MessageBatch.js';
 import type { RaftTransportClient } from '../generated/taskraft/raft/RaftTransport.js';
 import type { NodeId } from '../raft/index.js';
@@ -38,13 +37,13 @@ export class PeerStream {
   }
 
   /** Sends one frame. Returns false when it was dropped (peer unreachable or saturated). */
-  send(messages: GroupMessage[]): boolean {
+  send(frame: Uint8Array): boolean {
     if (this.closed) return false;
     const call = this.ensureCall();
     if (call === null) return false;
     if (this.inflight >= this.opts.maxInflightFrames) return false;
     this.inflight++;
-    call.write({ messages }, () => {
+    call.write({ frame }, () => {
       this.inflight--;
     });
     return true;

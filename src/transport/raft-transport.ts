@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { GroupMessage, GroupMessage__Output } from '../generated/taskraft/raft/GroupMessage.js';
 import type { MessageBatch__Output } from '../generated/taskraft/raft/MessageBatch.js';
 import type { RaftTransportClient } from '../generated/taskraft/raft/RaftTransport.js';
 import type { SnapshotChunk, SnapshotChunk__Output } from '../generated/taskraft/raft/SnapshotChunk.js';
@@ -9,7 +8,8 @@ import type { StreamClosed } from '../generated/taskraft/raft/StreamClosed.js';
 import type { NodeId, SnapshotMessage } from '../raft/index.js';
 import type { GroupId } from '../storage/key-layout.js';
 import { loadRaftProto } from './load-proto.js';
-import { decodeMessage, encodeMessage, MalformedMessageError, type GroupEnvelope } from './message-codec.js';
+import { MalformedFrameError } from './byte-buffer.js';
+import { decodeFrame, encodeFrame, type GroupEnvelope } from './frame-codec.js';
 import { checkIdentity, identityMetadata } from './peer-identity.js';
 import { PeerStream } from './peer-stream.js';
 
@@ -133,19 +133,16 @@ export class RaftTransport {
       this.opts.handler.onUnreachable(peer);
       return;
     }
-    let frame: GroupMessage[] = [];
+    let start = 0;
     let bytes = 0;
-    for (const env of list) {
-      const wire = encodeMessage(env.group, env.message);
-      frame.push(wire);
-      bytes += approxBytes(env);
-      if (bytes >= this.maxFrameBytes) {
-        if (!link.stream.send(frame)) this.opts.handler.onUnreachable(peer);
-        frame = [];
+    for (let k = 0; k < list.length; k++) {
+      bytes += approxBytes(list[k]!);
+      if (bytes >= this.maxFrameBytes || k === list.length - 1) {
+        if (!link.stream.send(encodeFrame(list.slice(start, k + 1)))) this.opts.handler.onUnreachable(peer);
+        start = k + 1;
         bytes = 0;
       }
     }
-    if (frame.length > 0 && !link.stream.send(frame)) this.opts.handler.onUnreachable(peer);
   }
 
   private async sendSnapshot(group: GroupId, m: SnapshotMessage): Promise<void> {
@@ -161,10 +158,10 @@ export class RaftTransport {
         resolve(err ? 'failure' : 'finish');
       });
       const data = m.snapshot.data;
-      const header: SnapshotChunk = { header: encodeMessage(group, m), data: data.subarray(0, this.chunkBytes), last: data.byteLength <= this.chunkBytes };
+      const header: SnapshotChunk = { header: encodeFrame([{ group, message: m }]), data: data.subarray(0, this.chunkBytes) };
       call.write(header);
       for (let off = this.chunkBytes; off < data.byteLength; off += this.chunkBytes) {
-        call.write({ data: data.subarray(off, off + this.chunkBytes), last: off + this.chunkBytes >= data.byteLength });
+        call.write({ data: data.subarray(off, off + this.chunkBytes) });
       }
       call.end();
     });
@@ -217,7 +214,7 @@ export class RaftTransport {
     };
     call.on('data', (batch: MessageBatch__Output) => {
       if (this.paused) return;
-      const envelopes = this.decodeFrom(id.from, batch.messages);
+      const envelopes = this.decodeFrom(id.from, batch.frame);
       if (envelopes.length > 0) this.opts.handler.onMessages(id.from, envelopes);
     });
     call.on('end', finish);
@@ -233,7 +230,7 @@ export class RaftTransport {
       cb({ code: id.status, details: id.reason });
       return;
     }
-    let header: GroupMessage__Output | null = null;
+    let header: Uint8Array | null = null;
     const chunks: Uint8Array[] = [];
     let size = 0;
     let failed = false;
@@ -245,7 +242,7 @@ export class RaftTransport {
     call.on('data', (chunk: SnapshotChunk__Output) => {
       if (failed) return;
       if (header === null) {
-        if (chunk.header === null) return fail(grpc.status.INVALID_ARGUMENT, 'first snapshot chunk has no header');
+        if (chunk.header.byteLength === 0) return fail(grpc.status.INVALID_ARGUMENT, 'first snapshot chunk has no header');
         header = chunk.header;
       }
       size += chunk.data.byteLength;
@@ -258,30 +255,31 @@ export class RaftTransport {
       if (header === null) return fail(grpc.status.INVALID_ARGUMENT, 'empty snapshot stream');
       if (this.paused) return fail(grpc.status.UNAVAILABLE, 'partitioned');
       const data = Buffer.concat(chunks);
-      const envelopes = this.decodeFrom(id.from, [header], data);
-      if (envelopes.length === 0) return fail(grpc.status.INVALID_ARGUMENT, 'malformed snapshot message');
+      const envelopes = this.decodeFrom(id.from, header, data);
+      if (envelopes.length !== 1 || envelopes[0]!.message.type !== 'snap') {
+        return fail(grpc.status.INVALID_ARGUMENT, 'malformed snapshot message');
+      }
       this.opts.handler.onMessages(id.from, envelopes);
       cb(null, {});
     });
   }
 
-  /** Decodes and vets messages: a message must come from the authenticated sender and be for us. */
-  private decodeFrom(from: NodeId, wire: readonly GroupMessage__Output[], snapshotData?: Uint8Array): GroupEnvelope[] {
-    const out: GroupEnvelope[] = [];
-    for (const w of wire) {
-      try {
-        const env = decodeMessage(w, snapshotData);
-        if (env.message.from !== from || env.message.to !== this.opts.self) {
-          this.opts.logger.warn({ from, claimed: env.message.from, to: env.message.to }, 'dropped misaddressed raft message');
-          continue;
-        }
-        out.push(env);
-      } catch (e) {
-        if (!(e instanceof MalformedMessageError)) throw e;
-        this.opts.logger.warn({ from, err: e.message }, 'dropped malformed raft message');
-      }
+  /** Decodes and vets a frame: every message must come from the authenticated sender and be
+   * for us. A frame that does not parse is dropped whole. */
+  private decodeFrom(from: NodeId, frame: Uint8Array, snapshotData?: Uint8Array): GroupEnvelope[] {
+    let envelopes: GroupEnvelope[];
+    try {
+      envelopes = decodeFrame(frame, snapshotData);
+    } catch (e) {
+      if (!(e instanceof MalformedFrameError)) throw e;
+      this.opts.logger.warn({ from, err: e.message }, 'dropped malformed raft frame');
+      return [];
     }
-    return out;
+    return envelopes.filter((env) => {
+      if (env.message.from === from && env.message.to === this.opts.self) return true;
+      this.opts.logger.warn({ from, claimed: env.message.from, to: env.message.to }, 'dropped misaddressed raft message');
+      return false;
+    });
   }
 }
 

@@ -30,6 +30,8 @@ export interface LoadReport {
   latenciesMs: number[];
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** The host's loop counters accumulated during the run. */
+  host: Record<string, number>;
 }
 
 export type KvNodeResponse =

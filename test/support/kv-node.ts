@@ -113,6 +113,7 @@ async function runLoad(seconds: number, concurrency: number, ratePerSec: number,
   const deadline = performance.now() + seconds * 1000;
   let seq = 0;
   loop.reset();
+  const before = host!.stats();
   const started = performance.now();
   // At a fixed offered rate, requests start on a schedule regardless of how fast earlier ones end.
   const interval = ratePerSec > 0 ? 1000 / ratePerSec : 0;
@@ -149,6 +150,7 @@ async function runLoad(seconds: number, concurrency: number, ratePerSec: number,
     latenciesMs: latencies,
     loopDelayP99Ms: loop.percentile(99) / 1e6,
     loopDelayMaxMs: loop.max / 1e6,
+    host: Object.fromEntries(Object.entries(host!.stats()).map(([k, v]) => [k, Math.round(v - before[k as keyof typeof before])])),
   };
 }
 
