@@ -20,6 +20,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '5000' },
     concurrency: { type: 'string', default: '256' },
     bytes: { type: 'string', default: '100' },
+    writer: { type: 'string', default: 'worker' },
   },
 });
 const groupCounts = values.groups.split(',').map(Number);
@@ -27,8 +28,9 @@ const seconds = Number(values.seconds);
 const rate = Number(values.rate);
 const concurrency = Number(values.concurrency);
 const valueBytes = Number(values.bytes);
-if (groupCounts.some((g) => !(g >= 1)) || !(seconds > 0) || !(rate > 0) || !(concurrency >= 1)) {
-  console.error('usage: bench:raft [--groups 1,8,64] [--seconds S] [--rate R] [--concurrency C] [--bytes B]');
+const writer = values.writer;
+if (groupCounts.some((g) => !(g >= 1)) || !(seconds > 0) || !(rate > 0) || !(concurrency >= 1) || (writer !== 'worker' && writer !== 'inline')) {
+  console.error('usage: bench:raft [--groups 1,8,64] [--seconds S] [--rate R] [--concurrency C] [--bytes B] [--writer worker|inline]');
   process.exit(2);
 }
 
@@ -72,7 +74,7 @@ async function runLoad(cluster: KvCluster, led: number[][], groups: number, offe
 const rows = [];
 let basePort = 17100;
 for (const groups of groupCounts) {
-  const cluster = new KvCluster({ size: 3, groups, basePort, tickMs: 100 });
+  const cluster = new KvCluster({ size: 3, groups, basePort, tickMs: 100, extraEnv: { WRITE_WORKER: writer === 'worker' ? '1' : '0' } });
   basePort += 10;
   try {
     await cluster.start();
@@ -99,8 +101,8 @@ for (const groups of groupCounts) {
   }
 }
 
-console.log(`raft runtime: 3 processes on loopback, ${valueBytes}-byte entries, ${seconds}s per run, closed loop with ${concurrency} writers for max`);
+console.log(`raft runtime: 3 processes on loopback, ${valueBytes}-byte entries, ${seconds}s per run, closed loop with ${concurrency} writers for max, RocksDB writes ${writer === 'worker' ? 'on a worker thread' : 'inline'}`);
 console.table(rows);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/raft.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), seconds, rate, concurrency, valueBytes, rows }, null, 2));
+writeFileSync(new URL('./results/raft.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), seconds, rate, concurrency, valueBytes, writer, rows }, null, 2));
 console.log('wrote bench/results/raft.json');

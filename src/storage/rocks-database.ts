@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { WriteWorker } from './write-worker.js';
 
 /**
  * The node's one RocksDB (@nxtedition/rocksdb), narrowed to what taskraft uses and typed (the
@@ -14,6 +15,7 @@ export type WriteOp =
   | { readonly type: 'del'; readonly key: Uint8Array };
 
 interface RocksLevelLike {
+  readonly handle: bigint;
   open(): Promise<void>;
   close(): Promise<void>;
   batch(ops: readonly WriteOp[], options: { sync: boolean }): Promise<void>;
@@ -35,22 +37,30 @@ const { RocksLevel } = require('@nxtedition/rocksdb') as {
   RocksLevel: new (location: string, options: { keyEncoding: 'view'; valueEncoding: 'view' }) => RocksLevelLike;
 };
 
+export interface RocksDatabaseOptions {
+  /** Write on a worker thread so fsyncs never block the event loop (see write-worker.ts). */
+  readonly writeWorker?: boolean;
+}
+
 export class RocksDatabase {
   private constructor(
     private readonly db: RocksLevelLike,
     readonly location: string,
+    private readonly worker: WriteWorker | null,
   ) {}
 
-  static async open(location: string): Promise<RocksDatabase> {
+  static async open(location: string, options: RocksDatabaseOptions = {}): Promise<RocksDatabase> {
     const db = new RocksLevel(location, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
-    return new RocksDatabase(db, location);
+    const worker = options.writeWorker === true ? await WriteWorker.start(db.handle) : null;
+    return new RocksDatabase(db, location, worker);
   }
 
   /** Writes all ops atomically; with `sync`, returns only after they are fsynced. */
   async write(ops: readonly WriteOp[], sync: boolean): Promise<void> {
     if (ops.length === 0) return;
-    await this.db.batch(ops, { sync });
+    if (this.worker !== null) await this.worker.write(ops, sync);
+    else await this.db.batch(ops, { sync });
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -70,6 +80,7 @@ export class RocksDatabase {
   }
 
   async close(): Promise<void> {
+    await this.worker?.stop();
     await this.db.close();
   }
 }

@@ -16,12 +16,12 @@ function hasStrace(): boolean {
   return spawnSync('strace', ['-V']).status === 0;
 }
 
-function syncCalls(mode: 'sync' | 'nosync'): number {
-  const out = join(work, `strace-${mode}.txt`);
+function syncCalls(mode: 'sync' | 'nosync', where: 'inline' | 'worker'): number {
+  const out = join(work, `strace-${mode}-${where}.txt`);
   execFileSync(
     'strace',
     ['-f', '-c', '-e', 'trace=fsync,fdatasync', '-o', out, process.execPath, '--import', 'tsx',
-      'test/storage/fixtures/write-batches.ts', join(work, `db-${mode}`), String(BATCHES), mode],
+      'test/storage/fixtures/write-batches.ts', join(work, `db-${mode}-${where}`), String(BATCHES), mode, where],
     { stdio: 'pipe', timeout: 60_000 },
   );
   let calls = 0;
@@ -38,9 +38,9 @@ describe('durability', () => {
     expect(hasStrace(), 'strace not found: apt-get install strace').toBe(true);
   });
 
-  it.runIf(hasStrace())(`every synced batch write is fsynced: ${BATCHES} batches add >= ${BATCHES} fsync/fdatasync calls`, () => {
-    const synced = syncCalls('sync');
-    const unsynced = syncCalls('nosync');
+  it.runIf(hasStrace()).each(['inline', 'worker'] as const)(`every synced batch write is fsynced (%s writer): ${BATCHES} batches add >= ${BATCHES} fsync/fdatasync calls`, (where) => {
+    const synced = syncCalls('sync', where);
+    const unsynced = syncCalls('nosync', where);
     expect(synced - unsynced).toBeGreaterThanOrEqual(BATCHES);
     // And the unsynced path really skips them (otherwise this test could not tell the two apart).
     expect(unsynced).toBeLessThan(BATCHES);

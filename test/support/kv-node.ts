@@ -32,7 +32,7 @@ const peers = new Map<NodeId, string>(
 );
 const groupCount = Number(env('GROUPS', '1'));
 const logger = pino({ level: env('LOG_LEVEL', 'warn') }, pino.destination(2));
-const db = await RocksDatabase.open(env('DATA_DIR'));
+const db = await RocksDatabase.open(env('DATA_DIR'), { writeWorker: env('WRITE_WORKER', '1') === '1' });
 const machines = new Map<GroupId, KvStateMachine>();
 
 // Persisted KV rows are loaded before the host replays the log on top of them.
