@@ -32,6 +32,14 @@ export class Inflights {
     if (this.count === 0) this.start = 0;
   }
 
+  /** Frees the oldest message, acknowledged or not (see Raft.handleHeartbeatResponse). */
+  freeFirstOne(): void {
+    if (this.count === 0) return;
+    this.start = (this.start + 1) % this.capacity;
+    this.count--;
+    if (this.count === 0) this.start = 0;
+  }
+
   full(): boolean {
     return this.count === this.capacity;
   }

@@ -623,6 +623,10 @@ export class Raft {
     if (pr === undefined) return;
     pr.recentActive = true;
     pr.probeSent = false;
+    // Appends lost in flight are never acknowledged, so a full window would stay full forever and
+    // the follower would never be sent anything again. Free one slot: the next append either
+    // lands or is rejected, and a rejection sends the leader back to probing.
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.match < this.log.lastIndex()) this.sendAppend(m.from);
     if (this.cfg.readOnlyOption !== 'safe' || m.context === null) return;
     const acks = this.readOnly.recvAck(m.from, m.context);
