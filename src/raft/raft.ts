@@ -116,6 +116,11 @@ export class Raft {
     if (this.term !== t) {
       this.term = t;
       this.vote = null;
+      // Messages still queued from an older term are stale, and one of them may be dangerous: an
+      // append acknowledgement queued earlier in this batch, for entries a newer leader has just
+      // truncated before they reached the disk. Sent, it would let the old leader count entries
+      // this node does not hold. Dropping them equals losing them on the network.
+      this.msgs = this.msgs.filter((m) => m.term >= t);
     }
     this.lead = null;
     this.electionElapsed = 0;

@@ -62,6 +62,18 @@ interface FaultProfile {
   readonly propose: number;
   readonly read: number;
   readonly skew: number;
+  /** Chance that a newly elected leader is crashed within a few ticks: the moments right after
+   * an election, with entries of older terms still uncommitted, are where Raft is subtlest. */
+  readonly leaderKill: number;
+  /** Chance, per Ready a leader handles, of crashing between persisting it and sending. */
+  readonly midReadyCrash: number;
+  /** Chance of crashing in the very first Ready of a new leader: its no-op (and any entries of
+   * older terms it now holds) persisted and never sent. */
+  readonly newLeaderCrash: number;
+  /** Chance per tick of cutting the current leader off from everyone. */
+  readonly isolateLeader: number;
+  /** Some nodes' clocks run at half speed: a deposed leader then believes in itself longer. */
+  readonly slowClocks: boolean;
 }
 
 const MAX_NODES = 7;
@@ -77,12 +89,17 @@ export function runSeed(opts: SimOptions): SimResult {
     maxDelay: root.pick([0, 1, 2, 5]),
     crash: root.pick([0, 0.003, 0.01, 0.03]),
     partition: root.pick([0, 0.005, 0.02]),
-    confChange: root.pick([0, 0.01, 0.04]),
+    confChange: root.pick([0, 0.01, 0.04, 0.1]),
     transfer: root.pick([0, 0.005, 0.02]),
     snapshot: root.pick([0.005, 0.02, 0.1]),
     propose: root.pick([0.2, 0.5, 1]),
     read: root.pick([0, 0.1, 0.3]),
     skew: root.pick([0, 0.05]),
+    leaderKill: root.pick([0, 0.1, 0.3, 0.6]),
+    midReadyCrash: root.pick([0, 0.002, 0.01, 0.03]),
+    newLeaderCrash: root.pick([0, 0.05, 0.2]),
+    isolateLeader: root.pick([0, 0.005, 0.02]),
+    slowClocks: root.chance(0.3),
   };
   const founders = opts.nodes ?? 3 + root.nextInt(3);
   const stats: SimStats = {
@@ -105,6 +122,8 @@ export function runSeed(opts: SimOptions): SimResult {
   let nextId = founders + 1;
   let seq = 0;
   let healing = false;
+  /** Leaders scheduled to be crashed, and when (see FaultProfile.leaderKill). */
+  const kills = new Map<NodeId, number>();
 
   const ids = Array.from({ length: founders }, (_, i) => nodeId(`n${i + 1}`));
   const addNode = (id: NodeId, storage: MemoryStorage): SimNode => {
@@ -141,6 +160,26 @@ export function runSeed(opts: SimOptions): SimResult {
     persisted(node, storage, sent) {
       checker.onPersistedSend(node, storage, sent);
     },
+    crashAfterPersist(node, becameLeader) {
+      const n = nodes.get(node)!;
+      if (healing || n.raw?.status().softState.role !== 'leader') return false;
+      if (!rnd.fault.chance(becameLeader ? profile.newLeaderCrash : profile.midReadyCrash)) return false;
+      crashed(n, 'after persisting, before sending');
+      return true;
+    },
+  };
+
+  /** Bookkeeping after a node's process died (SimNode.crash already dropped its memory). */
+  const crashed = (v: SimNode, where: string): void => {
+    kills.delete(v.id);
+    // Messages to a dead process are lost; a lost snapshot is reported, as a transport would.
+    for (const f of inflight) {
+      if (f.m.to === v.id && f.m.type === 'snap') nodes.get(f.m.from)?.raw?.reportSnapshot(v.id, 'failure');
+    }
+    inflight = inflight.filter((f) => f.m.to !== v.id);
+    restarts.set(v.id, now + 5 + rnd.fault.nextInt(60));
+    stats.crashes++;
+    log(now, `crash ${v.id} (${where})`);
   };
 
   const live = (): SimNode[] => [...nodes.values()].filter((n) => n.alive);
@@ -194,9 +233,11 @@ export function runSeed(opts: SimOptions): SimResult {
     }
   };
 
+  const slow = new Set<NodeId>(profile.slowClocks ? [nodeId('n1'), nodeId(`n${founders}`)] : []);
   const tickAll = (): void => {
     for (const n of live()) {
       if (!healing && rnd.fault.chance(profile.skew)) continue;
+      if (!healing && slow.has(n.id) && now % 2 === 0) continue;
       n.raw!.tick();
     }
   };
@@ -216,20 +257,24 @@ export function runSeed(opts: SimOptions): SimResult {
         log(now, 'partition healed');
       }
     }
-    if (rnd.fault.chance(profile.crash)) {
+    const l = leader();
+    const assassinate = l !== null && kills.get(l.id) !== undefined && kills.get(l.id)! <= now;
+    if (assassinate || rnd.fault.chance(profile.crash)) {
       const victims = live();
       if (victims.length > 0) {
-        const v = rnd.fault.pick(victims);
+        // Leaders are the interesting victims: prefer them.
+        const v = assassinate || (l !== null && rnd.fault.chance(0.4)) ? l! : rnd.fault.pick(victims);
         v.crash();
-        // Messages to a dead process are lost; a lost snapshot is reported, as a transport would.
-        for (const f of inflight) {
-          if (f.m.to === v.id && f.m.type === 'snap') nodes.get(f.m.from)?.raw?.reportSnapshot(v.id, 'failure');
-        }
-        inflight = inflight.filter((f) => f.m.to !== v.id);
-        restarts.set(v.id, now + 5 + rnd.fault.nextInt(60));
-        stats.crashes++;
-        log(now, `crash ${v.id}`);
+        crashed(v, 'between ticks');
       }
+    }
+    if (l !== null && rnd.fault.chance(profile.isolateLeader)) {
+      const edges: string[] = [];
+      for (const other of nodes.keys()) if (other !== l.id) edges.push(edge(l.id, other), edge(other, l.id));
+      for (const e of edges) blocked.add(e);
+      heals.push({ at: now + 10 + rnd.fault.nextInt(60), edges });
+      stats.partitions++;
+      log(now, `leader ${l.id} isolated`);
     }
     if (rnd.fault.chance(profile.partition)) {
       const all = [...nodes.keys()];
@@ -286,27 +331,32 @@ export function runSeed(opts: SimOptions): SimResult {
     if (l === null) return;
     const conf = l.raw!.status().confState;
     if (c.chance(profile.confChange)) {
-      const roll = c.nextInt(3);
-      try {
-        if (roll === 0 && nodes.size < MAX_NODES) {
-          const id = nodeId(`n${nextId++}`);
-          addNode(id, new MemoryStorage());
-          l.raw!.proposeConfChange({ type: 'addLearner', nodeId: id });
-          log(now, `${l.id} proposes addLearner ${id}`);
-          stats.confChanges++;
-        } else if (roll === 1 && conf.learners.length > 0) {
-          const id = c.pick(conf.learners);
-          l.raw!.proposeConfChange({ type: 'addVoter', nodeId: id });
-          log(now, `${l.id} proposes addVoter ${id}`);
-          stats.confChanges++;
-        } else if (roll === 2 && conf.voters.length > 2) {
-          const id = c.pick(conf.voters);
-          l.raw!.proposeConfChange({ type: 'removeNode', nodeId: id });
-          log(now, `${l.id} proposes removeNode ${id}`);
-          stats.confChanges++;
+      // Sometimes an impatient operator asks for a second change right after the first.
+      const changes = c.chance(0.3) ? 2 : 1;
+      for (let k = 0; k < changes; k++) {
+        const roll = c.nextInt(3);
+        try {
+          if (roll === 0 && nodes.size < MAX_NODES) {
+            const id = nodeId(`n${nextId}`);
+            l.raw!.proposeConfChange({ type: 'addLearner', nodeId: id });
+            nextId++;
+            addNode(id, new MemoryStorage());
+            log(now, `${l.id} proposes addLearner ${id}`);
+            stats.confChanges++;
+          } else if (roll === 1 && conf.learners.length > 0) {
+            const id = c.pick(conf.learners);
+            l.raw!.proposeConfChange({ type: 'addVoter', nodeId: id });
+            log(now, `${l.id} proposes addVoter ${id}`);
+            stats.confChanges++;
+          } else if (roll === 2 && conf.voters.length > 2) {
+            const id = c.pick(conf.voters);
+            l.raw!.proposeConfChange({ type: 'removeNode', nodeId: id });
+            log(now, `${l.id} proposes removeNode ${id}`);
+            stats.confChanges++;
+          }
+        } catch (e) {
+          if (!(e instanceof ProposalDroppedError)) throw e;
         }
-      } catch (e) {
-        if (!(e instanceof ProposalDroppedError)) throw e;
       }
     }
     if (c.chance(profile.transfer) && conf.voters.length > 1) {
@@ -338,6 +388,7 @@ export function runSeed(opts: SimOptions): SimResult {
     if (desc !== lastLeader) {
       log(now, `leader: ${desc}`);
       lastLeader = desc;
+      if (l !== null && !healing && rnd.fault.chance(profile.leaderKill)) kills.set(l.id, now + rnd.fault.nextInt(4));
     }
     for (const v of vs) stats.maxTerm = Math.max(stats.maxTerm, v.term);
   };

@@ -34,6 +34,9 @@ export interface ReadyHooks {
   readState(node: NodeId, rs: ReadState): void;
   /** Called after persisting, with what is now durable, before messages go out. */
   persisted(node: NodeId, storage: MemoryStorage, sent: readonly Message[]): void;
+  /** Asked after each Ready is persisted: true crashes the process right there, before it sends
+   * or applies anything (a power cut between fsync and the network). */
+  crashAfterPersist(node: NodeId, becameLeader: boolean): boolean;
 }
 
 const enc = new TextEncoder();
@@ -117,6 +120,10 @@ export class SimNode {
       this.storage.append(rd.entries);
       if (rd.hardState !== null) this.storage.setHardState(rd.hardState);
       hooks.persisted(this.id, this.storage, rd.messages);
+      if (hooks.crashAfterPersist(this.id, rd.softState?.role === 'leader')) {
+        this.crash();
+        return true;
+      }
       for (const m of rd.messages) hooks.send(m);
       for (const e of rd.committedEntries) {
         if (e.index !== this.applied + 1) {
