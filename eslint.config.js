@@ -51,7 +51,7 @@ const rawCorePurity = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'src/generated/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'src/generated/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

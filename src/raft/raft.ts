@@ -319,9 +319,10 @@ export class Raft {
         this.becomeFollower(m.term, null);
       }
     } else if (m.term < this.term) {
-      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'heartbeat' || m.type === 'app')) {
-        // A stale leader (e.g. partitioned, now back) would otherwise never learn our term, and with
-        // PreVote/CheckQuorum we would never campaign against it: tell it so it steps down.
+      if (m.type === 'heartbeat' || m.type === 'app') {
+        // Figure 2, AppendEntries rule 1: reply false with our term. A stale leader (partitioned,
+        // now back) learns it and steps down; with PreVote and CheckQuorum nobody would otherwise
+        // ever send it a higher term.
         this.send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: logIndex(0), reject: false, rejectHint: logIndex(0), logTerm: toTerm(0) });
       } else if (m.type === 'preVote') {
         this.send({ type: 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true });

@@ -18,6 +18,8 @@ export interface NodeView {
   readonly role: string | null;
   readonly term: Term;
   readonly lastIndex: LogIndex;
+  /** The node's commit index (in memory), or null when it is down. */
+  readonly committed: LogIndex | null;
 }
 
 function termAt(s: MemoryStorage, i: number): number | null {
@@ -50,6 +52,8 @@ export class SafetyChecker {
   /** (node, term) -> the leader's log as of the last check, for Leader Append-Only. */
   private readonly leaderLogs = new Map<string, { last: number; entries: Map<number, number> }>();
   private readonly leadersChecked = new Set<string>();
+  /** (node, term) -> the commit index that leader had at the last check. */
+  private readonly leaderCommits = new Map<string, number>();
 
   /** Every state machine must apply the same entry at the same index. */
   onApply(e: ApplyEvent): void {
@@ -103,6 +107,20 @@ export class SafetyChecker {
         this.checkLeaderCompleteness(n);
       }
       this.checkAppendOnly(key, n);
+      this.checkCommitRule(key, n);
+    }
+  }
+
+  /** Figure 2, rules for leaders: commitIndex moves to N only if log[N].term == currentTerm; an
+   * entry of an older term is committed only indirectly, with a current-term entry after it. */
+  private checkCommitRule(key: string, n: NodeView): void {
+    if (n.committed === null) return;
+    const prev = this.leaderCommits.get(key);
+    this.leaderCommits.set(key, n.committed);
+    if (prev === undefined || n.committed <= prev) return;
+    const t = termAt(n.storage, n.committed);
+    if (t !== null && t !== n.term) {
+      throw new Violation('Leader commits only current-term entries', `${key} moved its commit index from ${prev} to ${n.committed}, an entry of term ${t}`);
     }
   }
 

@@ -22,12 +22,13 @@ const storageWith = (entries: Entry[], hs?: { term: number; vote: NodeId | null 
   if (hs !== undefined) s.setHardState({ term: t(hs.term), vote: hs.vote, commit: li(0) });
   return s;
 };
-const view = (id: NodeId, storage: MemoryStorage, role: string | null, term: number): NodeView => ({
+const view = (id: NodeId, storage: MemoryStorage, role: string | null, term: number, committed: number | null = null): NodeView => ({
   id,
   storage,
   role,
   term: t(term) as Term,
   lastIndex: storage.lastIndex() as LogIndex,
+  committed: committed === null ? null : li(committed),
 });
 
 describe('simulation checkers fire on violating histories', () => {
@@ -57,6 +58,16 @@ describe('simulation checkers fire on violating histories', () => {
     c.afterStep([view(a, s, 'leader', 2)]);
     s.append([e(2, 1, 'z')]);
     expect(() => c.afterStep([view(a, s, 'leader', 2)])).toThrow(/Leader Append-Only/);
+  });
+
+  it('Leader commit rule: a leader moving its commit index onto an older-term entry', () => {
+    const c = new SafetyChecker();
+    const s = storageWith([e(1, 1, 'x'), e(2, 2, 'y'), e(3, 4, 'noop')]);
+    c.afterStep([view(a, s, 'leader', 4, 1)]);
+    expect(() => c.afterStep([view(a, s, 'leader', 4, 2)])).toThrow(/current-term/);
+    const ok = new SafetyChecker();
+    ok.afterStep([view(a, s, 'leader', 4, 1)]);
+    expect(() => ok.afterStep([view(a, s, 'leader', 4, 3)])).not.toThrow();
   });
 
   it('Log Matching: same index and term, different history before it', () => {

@@ -200,6 +200,7 @@ export function runSeed(opts: SimOptions): SimResult {
         role: st?.softState.role ?? null,
         term: st?.hardState.term ?? n.storage.initialState().hardState.term,
         lastIndex: n.storage.lastIndex(),
+        committed: st?.committed ?? null,
       };
     });
 
