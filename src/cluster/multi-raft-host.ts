@@ -247,6 +247,7 @@ export class MultiRaftHost {
     this.stopped = true;
     if (this.ticker !== null) clearInterval(this.ticker);
     while (this.turnRunning) await new Promise((r) => setTimeout(r, 1));
+    if (this.batch.size() > 0) await this.opts.db.write(this.batch.take(), true);
     const err = new HostStoppedError();
     for (const g of this.groups.values()) this.failAll(g, () => err);
   }
@@ -375,11 +376,12 @@ export class MultiRaftHost {
     if (out.length > 0) this.opts.send(out);
     this.counters.messagesSent += out.length;
 
-    // 3. Apply committed entries; effects and applied index in one atomic write.
+    // 3. Apply committed entries. Their effects and the applied index are staged together and go
+    // to disk atomically with the next turn's write: the entries themselves are already durable in
+    // the log, so a crash before that write only means they are applied again on restart.
     const results: AppliedResult[] = [];
     for (const [g, rd] of readies) this.apply(g, rd, results);
     this.counters.entriesApplied += results.length;
-    if (this.batch.size() > 0) await this.opts.db.write(this.batch.take(), false);
 
     // 4. Settle what was waiting on this turn, then advance.
     for (const r of results) this.settleProposal(r);

@@ -5,7 +5,7 @@ import type { WriteBatch } from '../../src/storage/write-batch.js';
 
 /**
  * The replicated key-value machine the runtime is tested with (the task queue comes later).
- * Commands are JSON {"k": key, "v": value}; applying one sets the key and returns the entry index.
+ * Commands are `key \0 value` in UTF-8; applying one sets the key and returns the entry index.
  * State lives in memory and in RocksDB under the group's state-machine prefix.
  */
 export class KvStateMachine implements StateMachine<number> {
@@ -19,7 +19,7 @@ export class KvStateMachine implements StateMachine<number> {
   }
 
   static command(k: string, v: string): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify({ k, v }));
+    return new TextEncoder().encode(`${k}\0${v}`);
   }
 
   /** Rebuilds the in-memory map from the rows persisted under the group's prefix. */
@@ -30,9 +30,11 @@ export class KvStateMachine implements StateMachine<number> {
   apply(entries: readonly NormalEntry[], batch: WriteBatch): number[] {
     return entries.map((e) => {
       if (e.data.byteLength === 0) return e.index;
-      const { k, v } = JSON.parse(this.dec.decode(e.data)) as { k: string; v: string };
-      this.data.set(k, v);
-      batch.put(this.key(k), this.enc.encode(v));
+      const sep = e.data.indexOf(0);
+      const k = this.dec.decode(e.data.subarray(0, sep));
+      const value = e.data.subarray(sep + 1);
+      this.data.set(k, this.dec.decode(value));
+      batch.put(this.key(k), value);
       return e.index;
     });
   }
