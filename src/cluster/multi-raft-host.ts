@@ -6,6 +6,7 @@ import {
   ReadIndexDroppedError,
   logIndex,
   type LogIndex,
+  type Message,
   type NodeId,
   type NormalEntry,
   type RaftConfig,
@@ -21,7 +22,8 @@ import { loadGroups } from '../storage/load-groups.js';
 import type { RocksDatabase } from '../storage/rocks-database.js';
 import { RocksRaftStorage, type PersistedGroup } from '../storage/rocks-raft-storage.js';
 import { WriteBatch } from '../storage/write-batch.js';
-import type { GroupEnvelope } from '../transport/frame-codec.js';
+import type { Frame, GroupEnvelope, QuiesceNotice } from '../transport/frame-codec.js';
+import type { OutboundControl } from '../transport/raft-transport.js';
 import {
   GroupNotFoundError,
   HostStoppedError,
@@ -35,8 +37,8 @@ import type { StateMachine } from './state-machine.js';
 export interface MultiRaftHostOptions {
   readonly self: NodeId;
   readonly db: RocksDatabase;
-  /** Hands one loop turn's outgoing messages to the transport. */
-  readonly send: (envelopes: GroupEnvelope[]) => void;
+  /** Hands one loop turn's outgoing messages (and quiesce notices, pings) to the transport. */
+  readonly send: (envelopes: GroupEnvelope[], control?: OutboundControl) => void;
   readonly logger: Logger;
   /** Builds the state machine of a group this node holds (on start, create and join). */
   readonly stateMachine: (group: GroupId) => StateMachine;
@@ -49,6 +51,10 @@ export interface MultiRaftHostOptions {
   /** Entries kept behind a snapshot, so a briefly lagging follower catches up from the log. */
   readonly keepEntries?: number;
   readonly requestTimeoutMs?: number;
+  /** Ticks a leader's group must be idle before it is put to sleep; 0 keeps every group ticking.
+   * A quiesced group sends no heartbeats: an idle node's traffic is one ping per peer per tick,
+   * whatever the number of groups. */
+  readonly quiesceAfterTicks?: number;
   readonly rng?: Rng;
   readonly raft?: Partial<Omit<RaftConfig, 'id' | 'storage' | 'rng' | 'applied'>>;
 }
@@ -80,6 +86,10 @@ interface HostedGroup {
   role: Role;
   leader: NodeId | null;
   readonly proposals: Map<number, PendingProposal>;
+  /** Voters and learners as last applied, to know whom to ping and notify. */
+  members: readonly NodeId[];
+  /** Consecutive ticks this leader found the group idle. */
+  idleTicks: number;
   /** Reads waiting for the next ReadIndex round (one round serves all of them). */
   readQueue: Waiter<void>[];
   readonly readsInFlight: Map<string, Waiter<void>[]>;
@@ -98,6 +108,12 @@ export class MultiRaftHost {
   private readonly batch = new WriteBatch();
   private readonly dirty = new Set<GroupId>();
   private readonly withRequests = new Set<GroupId>();
+  /** Groups that do not tick: idle everywhere (see quiesceAfterTicks). */
+  private readonly quiesced = new Set<GroupId>();
+  /** When each peer was last heard from (any frame), for waking quiesced followers. */
+  private readonly lastHeard = new Map<NodeId, number>();
+  private readonly startedAt = Date.now();
+  private readonly quiesceAfter: number;
   private readonly tickMs: number;
   private readonly timeoutMs: number;
   private readonly snapshotEntries: number;
@@ -116,6 +132,7 @@ export class MultiRaftHost {
     this.snapshotEntries = opts.snapshotEntries ?? 10_000;
     this.keepEntries = opts.keepEntries ?? 5_000;
     this.rng = opts.rng ?? { nextInt: (bound: number) => randomInt(bound) };
+    this.quiesceAfter = opts.quiesceAfterTicks ?? 3;
   }
 
   /** Opens the host with every group the node's database holds, and starts ticking. */
@@ -173,15 +190,23 @@ export class MultiRaftHost {
     return this.group(g).sm;
   }
 
-  /** Receives one frame of raft messages from a peer. */
-  receive(envelopes: readonly GroupEnvelope[]): void {
-    for (const { group, message } of envelopes) {
+  /** Receives one frame from a peer: raft messages, quiesce notices, or just a liveness ping. */
+  receive(from: NodeId, frame: Frame): void {
+    this.lastHeard.set(from, Date.now());
+    for (const { group, message } of frame.envelopes) {
       const g = this.groups.get(group);
       if (g === undefined) continue;
+      if (carriesWork(g, message)) this.wake(g);
       g.node.step(message);
       this.dirty.add(group);
     }
+    for (const notice of frame.quiesced) this.followerQuiesce(from, notice);
     this.schedule();
+  }
+
+  /** Whether the group is asleep (for stats and tests). */
+  isQuiesced(g: GroupId): boolean {
+    return this.quiesced.has(g);
   }
 
   reportUnreachable(peer: NodeId): void {
@@ -201,6 +226,7 @@ export class MultiRaftHost {
     if (this.stopped) return Promise.reject(new HostStoppedError());
     const g = this.group(group);
     if (g.role !== 'leader') return Promise.reject(new NotLeaderError(group, g.leader));
+    this.wake(g);
     let pos;
     try {
       pos = g.node.propose(data);
@@ -222,6 +248,7 @@ export class MultiRaftHost {
   linearizableBarrier(group: GroupId): Promise<void> {
     if (this.stopped) return Promise.reject(new HostStoppedError());
     const g = this.group(group);
+    this.wake(g);
     return new Promise((resolve, reject) => {
       g.readQueue.push({ resolve, reject, deadline: Date.now() + this.timeoutMs });
       this.withRequests.add(group);
@@ -231,12 +258,14 @@ export class MultiRaftHost {
   }
 
   transferLeader(group: GroupId, to: NodeId): void {
+    this.wake(this.group(group));
     this.group(group).node.transferLeader(to);
     this.dirty.add(group);
     this.schedule();
   }
 
   campaign(group: GroupId): void {
+    this.wake(this.group(group));
     this.group(group).node.campaign();
     this.dirty.add(group);
     this.schedule();
@@ -296,6 +325,8 @@ export class MultiRaftHost {
       role: st.softState.role,
       leader: st.softState.leader,
       proposals: new Map(),
+      members: [...st.confState.voters, ...st.confState.learners],
+      idleTicks: 0,
       readQueue: [],
       readsInFlight: new Map(),
       readsReady: [],
@@ -305,12 +336,64 @@ export class MultiRaftHost {
   }
 
   private tick(): void {
+    const now = Date.now();
+    const notices = new Map<NodeId, QuiesceNotice[]>();
+    const peers = new Set<NodeId>();
     for (const g of this.groups.values()) {
+      for (const m of g.members) if (m !== this.opts.self) peers.add(m);
+      if (this.quiesced.has(g.id)) {
+        // A sleeping follower whose leader's node went silent must wake up and elect a new one.
+        if (g.role !== 'leader' && (g.leader === null || this.peerSilent(g.leader, now))) this.wake(g);
+        else continue;
+      }
       g.node.tick();
       this.dirty.add(g.id);
+      if (this.quiesceAfter > 0 && g.role === 'leader') {
+        g.idleTicks = this.isIdle(g) ? g.idleTicks + 1 : 0;
+        if (g.idleTicks >= this.quiesceAfter) {
+          this.quiesced.add(g.id);
+          const notice: QuiesceNotice = { group: g.id, term: g.node.status().hardState.term };
+          for (const m of g.members) {
+            if (m === this.opts.self) continue;
+            let list = notices.get(m);
+            if (list === undefined) notices.set(m, (list = []));
+            list.push(notice);
+          }
+        }
+      }
     }
+    // One frame per peer per tick keeps liveness known without per-group heartbeats.
+    this.opts.send([], { quiesced: notices, ping: [...peers] });
     this.expireRequests();
     this.schedule();
+  }
+
+  /** Idle: nothing pending here, every member holds the whole log, and it is all applied (the
+   * heartbeats of the idle ticks told followers the final commit index). */
+  private isIdle(g: HostedGroup): boolean {
+    if (g.proposals.size > 0 || g.readQueue.length > 0 || g.readsInFlight.size > 0 || g.readsReady.length > 0) return false;
+    const st = g.node.status();
+    if (st.leadTransferee !== null || st.committed !== st.lastIndex || g.applied !== st.committed) return false;
+    for (const [id, pr] of st.progress ?? []) if (id !== this.opts.self && pr.match !== st.lastIndex) return false;
+    return true;
+  }
+
+  /** A leader put a group to sleep: follow if we agree it leads and we hold everything. */
+  private followerQuiesce(from: NodeId, notice: QuiesceNotice): void {
+    const g = this.groups.get(notice.group);
+    if (g === undefined || g.role !== 'follower' || g.leader !== from) return;
+    const st = g.node.status();
+    if (st.hardState.term !== notice.term || st.committed !== st.lastIndex || g.applied !== st.committed) return;
+    this.quiesced.add(g.id);
+  }
+
+  private wake(g: HostedGroup): void {
+    if (this.quiesced.delete(g.id)) g.idleTicks = 0;
+  }
+
+  private peerSilent(peer: NodeId, now: number): boolean {
+    const electionMs = (this.opts.electionTicks ?? 10) * this.tickMs;
+    return now - (this.lastHeard.get(peer) ?? this.startedAt) > electionMs;
   }
 
   private schedule(): void {
@@ -354,6 +437,8 @@ export class MultiRaftHost {
     let mustSync = false;
     for (const [g, rd] of readies) {
       if (rd.snapshot !== null) {
+        const cs = rd.snapshot.metadata.confState;
+        g.members = [...cs.voters, ...cs.learners];
         g.storage.applySnapshot(rd.snapshot);
         g.sm.restore(rd.snapshot.data, this.batch);
         g.applied = rd.snapshot.metadata.index;
@@ -411,7 +496,8 @@ export class MultiRaftHost {
     for (const e of rd.committedEntries) {
       if (e.type === 'confChange') {
         flush();
-        g.node.applyConfChange(e.change);
+        const cs = g.node.applyConfChange(e.change);
+        g.members = [...cs.voters, ...cs.learners];
         if (e.index > g.applied) results.push({ g, index: e.index, term: e.term, result: undefined });
       } else if (e.index > g.applied) {
         run.push(e);
@@ -531,5 +617,23 @@ export class MultiRaftHost {
     g.storage.createSnapshot(g.applied, confState, g.sm.snapshot());
     const compactTo = g.applied - this.keepEntries;
     if (compactTo > g.storage.firstIndex()) g.storage.compact(logIndex(compactTo));
+  }
+}
+
+/**
+ * Whether a message should wake a quiesced group. The heartbeats of a leader's last idle ticks and
+ * the answers to them arrive after it went to sleep; they change nothing and must not wake anyone,
+ * or groups would never stay asleep. Anything else (a proposal, a vote, an append) is work.
+ */
+function carriesWork(g: { leader: NodeId | null }, m: Message): boolean {
+  switch (m.type) {
+    case 'heartbeat':
+      return m.from !== g.leader;
+    case 'heartbeatResp':
+      return m.context !== null;
+    case 'appResp':
+      return m.reject;
+    default:
+      return true;
   }
 }

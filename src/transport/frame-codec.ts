@@ -8,6 +8,7 @@ import {
   type Message,
   type NodeId,
   type Snapshot,
+  type Term,
 } from '../raft/index.js';
 import type { GroupId } from '../storage/key-layout.js';
 import { ByteReader, ByteWriter, MalformedFrameError } from './byte-buffer.js';
@@ -17,7 +18,7 @@ import { ByteReader, ByteWriter, MalformedFrameError } from './byte-buffer.js';
  * SnapshotChunk.header). Hand-rolled rather than one protobuf message per raft message: it is
  * several times cheaper to produce and parse, and a node sends thousands of messages a second.
  *
- *   frame   := version:u8 count:u32 message*
+ *   frame   := version:u8 count:u32 message* quiesced:(n:u32 (group:u32 term:u64)*)
  *   message := group:u32 type:u8 term:u64 from:str to:str body
  *   str     := len:u16 utf8
  *   entry   := kind:u8 term:u64 index:u64 data:(len:u32 bytes)   kind 0 normal, 1-3 conf change
@@ -36,6 +37,9 @@ import { ByteReader, ByteWriter, MalformedFrameError } from './byte-buffer.js';
  *     transferLeader transferee:str
  *     snap           index:u64 term:u64 voters:(n:u16 str*n) learners:(n:u16 str*n)
  *                    (the snapshot's data travels in SnapshotChunk.data)
+ *
+ * `quiesced` lists groups the sender leads and has put to sleep (see MultiRaftHost): followers may
+ * stop ticking them. An empty frame is a node-level liveness ping.
  */
 
 export interface GroupEnvelope {
@@ -43,7 +47,18 @@ export interface GroupEnvelope {
   readonly message: Message;
 }
 
-const VERSION = 1;
+/** The sender, leader of `group` in `term`, has stopped ticking it: nothing is pending. */
+export interface QuiesceNotice {
+  readonly group: GroupId;
+  readonly term: Term;
+}
+
+export interface Frame {
+  readonly envelopes: GroupEnvelope[];
+  readonly quiesced: QuiesceNotice[];
+}
+
+const VERSION = 2;
 const TYPES = [
   'app',
   'appResp',
@@ -253,12 +268,17 @@ function readMessage(r: ByteReader, snapshotData: Uint8Array | undefined): Group
   return { group, message };
 }
 
-/** Encodes messages into one frame. */
-export function encodeFrame(envelopes: readonly GroupEnvelope[]): Uint8Array {
-  const w = new ByteWriter(256 + envelopes.length * 64);
+/** Encodes messages (and quiesce notices) into one frame. */
+export function encodeFrame(envelopes: readonly GroupEnvelope[], quiesced: readonly QuiesceNotice[] = []): Uint8Array {
+  const w = new ByteWriter(256 + envelopes.length * 64 + quiesced.length * 12);
   w.u8(VERSION);
   w.u32(envelopes.length);
   for (const { group, message } of envelopes) writeMessage(w, group, message);
+  w.u32(quiesced.length);
+  for (const q of quiesced) {
+    w.u32(q.group);
+    w.u64(q.term);
+  }
   return w.finish();
 }
 
@@ -266,13 +286,16 @@ export function encodeFrame(envelopes: readonly GroupEnvelope[]): Uint8Array {
  * Decodes a frame. Throws MalformedFrameError on anything but a complete, well-formed frame; a
  * 'snap' message is accepted only with its data (from the snapshot stream).
  */
-export function decodeFrame(bytes: Uint8Array, snapshotData?: Uint8Array): GroupEnvelope[] {
+export function decodeFrame(bytes: Uint8Array, snapshotData?: Uint8Array): Frame {
   const r = new ByteReader(bytes);
   const version = r.u8();
   if (version !== VERSION) throw new MalformedFrameError(`unsupported frame version ${version}`);
   const n = r.u32();
-  const out: GroupEnvelope[] = [];
-  for (let k = 0; k < n; k++) out.push(readMessage(r, snapshotData));
-  if (!r.done()) throw new MalformedFrameError('trailing bytes after the last message');
-  return out;
+  const envelopes: GroupEnvelope[] = [];
+  for (let k = 0; k < n; k++) envelopes.push(readMessage(r, snapshotData));
+  const q = r.u32();
+  const quiesced: QuiesceNotice[] = [];
+  for (let k = 0; k < q; k++) quiesced.push({ group: r.u32() as GroupId, term: term(r.u64()) });
+  if (!r.done()) throw new MalformedFrameError('trailing bytes after the frame');
+  return { envelopes, quiesced };
 }

@@ -9,17 +9,26 @@ import type { NodeId, SnapshotMessage } from '../raft/index.js';
 import type { GroupId } from '../storage/key-layout.js';
 import { loadRaftProto } from './load-proto.js';
 import { MalformedFrameError } from './byte-buffer.js';
-import { decodeFrame, encodeFrame, type GroupEnvelope } from './frame-codec.js';
+import { decodeFrame, encodeFrame, type Frame, type GroupEnvelope, type QuiesceNotice } from './frame-codec.js';
 import { checkIdentity, identityMetadata } from './peer-identity.js';
 import { PeerStream } from './peer-stream.js';
 
 export interface TransportHandler {
-  /** Messages that arrived from a peer in one frame, already checked to be addressed to us. */
-  onMessages(from: NodeId, envelopes: GroupEnvelope[]): void;
+  /** One frame from a peer, its messages already checked to be addressed to us. Called for every
+   * frame, empty ones included: an empty frame is the peer's liveness ping. */
+  onFrame(from: NodeId, frame: Frame): void;
   /** A message to `peer` could not be sent (link down or saturated). */
   onUnreachable(peer: NodeId): void;
   /** The outcome of sending a snapshot (the core must hear it to leave its snapshot state). */
   onSnapshotStatus(peer: NodeId, group: GroupId, status: 'finish' | 'failure'): void;
+}
+
+/** What a loop turn sends besides raft messages. */
+export interface OutboundControl {
+  /** Per peer: groups this node leads and has quiesced. */
+  readonly quiesced?: ReadonlyMap<NodeId, QuiesceNotice[]>;
+  /** Peers that must receive a frame this turn even if it is empty (liveness). */
+  readonly ping?: readonly NodeId[];
 }
 
 export interface RaftTransportOptions {
@@ -112,9 +121,15 @@ export class RaftTransport {
     this.paused = paused;
   }
 
-  /** Sends one loop turn's messages: one frame per peer (split only past maxFrameBytes). */
-  send(envelopes: readonly GroupEnvelope[]): void {
+  /**
+   * Sends one loop turn's messages: one frame per peer (split only past maxFrameBytes). Quiesce
+   * notices ride in the same frame; a peer in `ping` with nothing else to receive gets an empty
+   * frame, so liveness costs one frame per peer however many groups there are.
+   */
+  send(envelopes: readonly GroupEnvelope[], control: OutboundControl = {}): void {
     const byPeer = new Map<NodeId, GroupEnvelope[]>();
+    for (const peer of control.quiesced?.keys() ?? []) byPeer.set(peer, []);
+    for (const peer of control.ping ?? []) if (!byPeer.has(peer)) byPeer.set(peer, []);
     for (const env of envelopes) {
       if (env.message.type === 'snap') {
         void this.sendSnapshot(env.group, env.message);
@@ -124,21 +139,26 @@ export class RaftTransport {
       if (list === undefined) byPeer.set(env.message.to, (list = []));
       list.push(env);
     }
-    for (const [peer, list] of byPeer) this.sendFrames(peer, list);
+    for (const [peer, list] of byPeer) this.sendFrames(peer, list, control.quiesced?.get(peer) ?? []);
   }
 
-  private sendFrames(peer: NodeId, list: GroupEnvelope[]): void {
+  private sendFrames(peer: NodeId, list: GroupEnvelope[], quiesced: readonly QuiesceNotice[]): void {
     const link = this.paused ? null : this.link(peer);
     if (link === null) {
       this.opts.handler.onUnreachable(peer);
+      return;
+    }
+    if (list.length === 0) {
+      if (!link.stream.send(encodeFrame([], quiesced))) this.opts.handler.onUnreachable(peer);
       return;
     }
     let start = 0;
     let bytes = 0;
     for (let k = 0; k < list.length; k++) {
       bytes += approxBytes(list[k]!);
-      if (bytes >= this.maxFrameBytes || k === list.length - 1) {
-        if (!link.stream.send(encodeFrame(list.slice(start, k + 1)))) this.opts.handler.onUnreachable(peer);
+      const last = k === list.length - 1;
+      if (bytes >= this.maxFrameBytes || last) {
+        if (!link.stream.send(encodeFrame(list.slice(start, k + 1), last ? quiesced : []))) this.opts.handler.onUnreachable(peer);
         start = k + 1;
         bytes = 0;
       }
@@ -214,8 +234,8 @@ export class RaftTransport {
     };
     call.on('data', (batch: MessageBatch__Output) => {
       if (this.paused) return;
-      const envelopes = this.decodeFrom(id.from, batch.frame);
-      if (envelopes.length > 0) this.opts.handler.onMessages(id.from, envelopes);
+      const frame = this.decodeFrom(id.from, batch.frame);
+      if (frame !== null) this.opts.handler.onFrame(id.from, frame);
     });
     call.on('end', finish);
     call.on('error', finish);
@@ -255,31 +275,32 @@ export class RaftTransport {
       if (header === null) return fail(grpc.status.INVALID_ARGUMENT, 'empty snapshot stream');
       if (this.paused) return fail(grpc.status.UNAVAILABLE, 'partitioned');
       const data = Buffer.concat(chunks);
-      const envelopes = this.decodeFrom(id.from, header, data);
-      if (envelopes.length !== 1 || envelopes[0]!.message.type !== 'snap') {
+      const frame = this.decodeFrom(id.from, header, data);
+      if (frame === null || frame.envelopes.length !== 1 || frame.envelopes[0]!.message.type !== 'snap') {
         return fail(grpc.status.INVALID_ARGUMENT, 'malformed snapshot message');
       }
-      this.opts.handler.onMessages(id.from, envelopes);
+      this.opts.handler.onFrame(id.from, frame);
       cb(null, {});
     });
   }
 
   /** Decodes and vets a frame: every message must come from the authenticated sender and be
    * for us. A frame that does not parse is dropped whole. */
-  private decodeFrom(from: NodeId, frame: Uint8Array, snapshotData?: Uint8Array): GroupEnvelope[] {
-    let envelopes: GroupEnvelope[];
+  private decodeFrom(from: NodeId, bytes: Uint8Array, snapshotData?: Uint8Array): Frame | null {
+    let frame: Frame;
     try {
-      envelopes = decodeFrame(frame, snapshotData);
+      frame = decodeFrame(bytes, snapshotData);
     } catch (e) {
       if (!(e instanceof MalformedFrameError)) throw e;
       this.opts.logger.warn({ from, err: e.message }, 'dropped malformed raft frame');
-      return [];
+      return null;
     }
-    return envelopes.filter((env) => {
+    const envelopes = frame.envelopes.filter((env) => {
       if (env.message.from === from && env.message.to === this.opts.self) return true;
       this.opts.logger.warn({ from, claimed: env.message.from, to: env.message.to }, 'dropped misaddressed raft message');
       return false;
     });
+    return { envelopes, quiesced: frame.quiesced };
   }
 }
 

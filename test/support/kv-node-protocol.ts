@@ -4,6 +4,7 @@ export type KvNodeRequest =
   | { op: 'put'; id: number; group: number; key: string; value: string }
   | { op: 'read'; id: number; group: number; key: string }
   | { op: 'leaders'; id: number }
+  | { op: 'stats'; id: number }
   | { op: 'dump'; id: number }
   | { op: 'pause'; id: number; paused: boolean }
   | { op: 'load'; id: number; seconds: number; concurrency: number; ratePerSec: number; valueBytes: number }
@@ -45,4 +46,5 @@ export type KvNodeResponse =
       leaders?: number[];
       groups?: GroupDump[];
       load?: LoadReport;
+      stats?: Record<string, number>;
     };

@@ -56,7 +56,7 @@ const transport = new RaftTransport({
   resolve: (p) => peers.get(p) ?? null,
   logger,
   handler: {
-    onMessages: (_from, envs) => host?.receive(envs),
+    onFrame: (from, frame) => host?.receive(from, frame),
     onUnreachable: (p) => host?.reportUnreachable(p),
     onSnapshotStatus: (p, g, s) => host?.reportSnapshot(p, g, s),
   },
@@ -65,7 +65,8 @@ await transport.start();
 host = await MultiRaftHost.open({
   self,
   db,
-  send: (e) => transport.send(e),
+  send: (e, control) => transport.send(e, control),
+  quiesceAfterTicks: Number(env('QUIESCE_TICKS', '3')),
   logger,
   tickMs: Number(env('TICK_MS', '100')),
   snapshotEntries: Number(env('SNAPSHOT_ENTRIES', '10000')),
@@ -180,6 +181,11 @@ process.on('message', (raw: KvNodeRequest) => {
       case 'leaders':
         reply({ id: raw.id, ok: true, leaders: host!.groupIds().filter((g) => host!.leaderOf(g) === self) });
         return;
+      case 'stats': {
+        const quiesced = host!.groupIds().filter((g) => host!.isQuiesced(g)).length;
+        reply({ id: raw.id, ok: true, stats: { ...host!.stats(), quiesced } });
+        return;
+      }
       case 'dump':
         reply({ id: raw.id, ok: true, groups: host!.groupIds().map(dump) });
         return;

@@ -35,7 +35,7 @@ const every: Message[] = [
 describe('raft frame codec', () => {
   it('round-trips every message type, big integers and non-ASCII IDs', () => {
     const envelopes: GroupEnvelope[] = every.map((message, i) => ({ group: groupId(i * 1000 + 1), message }));
-    expect(decodeFrame(encodeFrame(envelopes))).toEqual(envelopes);
+    expect(decodeFrame(encodeFrame(envelopes))).toEqual({ envelopes, quiesced: [] });
   });
 
   it('round-trips a snapshot message only with its data', () => {
@@ -45,8 +45,17 @@ describe('raft frame codec', () => {
       snapshot: { metadata: { index: li(100), term: t(4), confState: { voters: [a, b], learners: [nodeId('l')] } }, data: Uint8Array.of(9) },
     };
     const frame = encodeFrame([{ group: groupId(3), message: snap }]);
-    expect(decodeFrame(frame, Uint8Array.of(9))).toEqual([{ group: 3, message: snap }]);
+    expect(decodeFrame(frame, Uint8Array.of(9)).envelopes).toEqual([{ group: 3, message: snap }]);
     expect(() => decodeFrame(frame)).toThrow(MalformedFrameError);
+  });
+
+  it('round-trips quiesce notices, and an empty frame (a liveness ping)', () => {
+    const quiesced = [{ group: groupId(7), term: t(3) }, { group: groupId(2 ** 31), term: t(2 ** 40) }];
+    expect(decodeFrame(encodeFrame([{ group: groupId(1), message: every[10]! }], quiesced))).toEqual({
+      envelopes: [{ group: 1, message: every[10] }],
+      quiesced,
+    });
+    expect(decodeFrame(encodeFrame([]))).toEqual({ envelopes: [], quiesced: [] });
   });
 
   it('rejects every truncation of a valid frame', () => {
