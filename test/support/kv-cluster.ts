@@ -32,6 +32,8 @@ export class KvNodeProcess {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child = child;
+    // Errors of a child being killed (a closed IPC channel) are expected; requests fail on their own.
+    child.on('error', () => undefined);
     child.on('message', (m: KvNodeResponse) => {
       const p = this.pending.get(m.id);
       if (p === undefined) return;
@@ -62,7 +64,7 @@ export class KvNodeProcess {
 
   request(body: RequestBody, timeoutMs = 15_000): Promise<KvNodeResponse> {
     const child = this.child;
-    if (child === null) return Promise.reject(new Error(`${this.id} is not running`));
+    if (child === null || !child.connected) return Promise.reject(new Error(`${this.id} is not running`));
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -70,7 +72,14 @@ export class KvNodeProcess {
         reject(new Error(`${this.id}: ${body.op} timed out`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      child.send({ ...body, id });
+      // With a callback, a send to a process that is dying (EPIPE) fails this request instead of
+      // surfacing as an uncaught 'error' event.
+      child.send({ ...body, id }, (err) => {
+        if (err === null) return;
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new Error(`${this.id}: ${body.op} not sent: ${err.message}`));
+      });
     });
   }
 
