@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   ProposalDroppedError,
@@ -123,6 +123,8 @@ export class MultiRaftHost {
   private turnRunning = false;
   private turnAgain = false;
   private readSeq = 0;
+  /** Distinguishes this boot's read contexts from any earlier boot's (see RawNode.readIndex). */
+  private readonly bootId = randomBytes(8).toString('hex');
   private stopped = false;
   private readonly counters = { turns: 0, syncedWrites: 0, writeMs: 0, entriesPersisted: 0, messagesSent: 0, entriesApplied: 0 };
 
@@ -541,7 +543,8 @@ export class MultiRaftHost {
       if (g === undefined || g.readQueue.length === 0) continue;
       const waiters = g.readQueue;
       g.readQueue = [];
-      const ctx = `${this.opts.self}/${++this.readSeq}`;
+      // Unique across restarts too: an answer delayed from before a crash must not match.
+      const ctx = `${this.opts.self}/${this.bootId}/${++this.readSeq}`;
       try {
         g.node.readIndex(ctx);
         g.readsInFlight.set(ctx, waiters);

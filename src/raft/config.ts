@@ -2,11 +2,6 @@ import { RaftConfigError } from './errors.js';
 import type { Storage } from './storage.js';
 import type { LogIndex, NodeId, Rng } from './types.js';
 
-/** How ReadIndex confirms leadership: `safe` asks a quorum with a heartbeat round (the default);
- * `leaseBased` trusts the leader lease that CheckQuorum maintains, which assumes bounded clock
- * drift between nodes. */
-export type ReadOnlyOption = 'safe' | 'leaseBased';
-
 export interface RaftLogger {
   debug(msg: string): void;
   info(msg: string): void;
@@ -38,7 +33,6 @@ export interface RaftConfig {
   readonly checkQuorum?: boolean;
   /** Campaign in two phases so a partitioned node cannot disrupt the cluster when it returns. */
   readonly preVote?: boolean;
-  readonly readOnlyOption?: ReadOnlyOption;
   /** Refuse proposals on followers instead of forwarding them to the leader. */
   readonly disableProposalForwarding?: boolean;
   readonly logger?: RaftLogger;
@@ -56,7 +50,6 @@ export const RAFT_DEFAULTS = {
   maxCommittedSizePerReady: 16 * 1024 * 1024,
   checkQuorum: true,
   preVote: true,
-  readOnlyOption: 'safe',
   disableProposalForwarding: false,
 } as const;
 
@@ -83,7 +76,6 @@ export function resolveRaftConfig(c: RaftConfig): ResolvedRaftConfig {
     maxCommittedSizePerReady: c.maxCommittedSizePerReady ?? RAFT_DEFAULTS.maxCommittedSizePerReady,
     checkQuorum: c.checkQuorum ?? RAFT_DEFAULTS.checkQuorum,
     preVote: c.preVote ?? RAFT_DEFAULTS.preVote,
-    readOnlyOption: c.readOnlyOption ?? RAFT_DEFAULTS.readOnlyOption,
     disableProposalForwarding: c.disableProposalForwarding ?? RAFT_DEFAULTS.disableProposalForwarding,
     logger: c.logger ?? null,
   };
@@ -91,9 +83,6 @@ export function resolveRaftConfig(c: RaftConfig): ResolvedRaftConfig {
   if (resolved.maxSizePerMsg < 1) throw new RaftConfigError('maxSizePerMsg must be >= 1');
   if (resolved.maxUncommittedEntriesSize < 1) {
     throw new RaftConfigError('maxUncommittedEntriesSize must be >= 1');
-  }
-  if (resolved.readOnlyOption === 'leaseBased' && !resolved.checkQuorum) {
-    throw new RaftConfigError('readOnlyOption leaseBased requires checkQuorum');
   }
   return resolved;
 }

@@ -605,6 +605,11 @@ export class Raft {
           if (pr.match + 1 >= this.log.firstIndex()) {
             pr.becomeProbe();
             pr.becomeReplicate();
+          } else if (pr.match >= pr.pendingSnapshot) {
+            // The follower installed the snapshot, but the log has been compacted past it since:
+            // probe again, which sends the newer snapshot. Waiting for reportSnapshot here would
+            // wait forever if the host never reports a delivered snapshot.
+            pr.becomeProbe();
           }
           break;
         case 'replicate':
@@ -634,7 +639,7 @@ export class Raft {
     // lands or is rejected, and a rejection sends the leader back to probing.
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.match < this.log.lastIndex()) this.sendAppend(m.from);
-    if (this.cfg.readOnlyOption !== 'safe' || m.context === null) return;
+    if (m.context === null) return;
     const acks = this.readOnly.recvAck(m.from, m.context);
     if (acks === null || !this.prs.hasQuorum(acks)) return;
     for (const read of this.readOnly.advance(m.context)) {
@@ -851,19 +856,28 @@ export class Raft {
     this.serveReadIndex(from, context);
   }
 
+  /**
+   * ReadIndex in its safe form only (§6.4): the read waits for a heartbeat round acknowledged by a
+   * quorum. A lease-based shortcut is deliberately absent: CheckQuorum runs once per election
+   * timeout, so a cut-off leader can believe in its lease for almost two timeouts, longer than
+   * followers honour it.
+   */
   private serveReadIndex(from: NodeId, context: string): void {
-    switch (this.cfg.readOnlyOption) {
-      case 'safe':
-        this.readOnly.add(this.log.committed, context, from);
-        this.readOnly.recvAck(this.id, context);
-        this.bcastHeartbeat(context);
-        return;
-      case 'leaseBased':
-        this.respondToRead(from, context, this.log.committed);
-        return;
-      default:
-        assertNever(this.cfg.readOnlyOption);
-    }
+    this.readOnly.add(this.log.committed, context, from);
+    this.readOnly.recvAck(this.id, context);
+    this.bcastHeartbeat(context);
+  }
+
+  /**
+   * After a membership change the quorum is different: pending reads whose acknowledgements now
+   * make a quorum are answered (a lone voter's reads need nobody), or they would wait for
+   * heartbeat answers that may never come.
+   */
+  private answerReadsWithQuorum(): void {
+    let upTo: string | null = null;
+    for (const read of this.readOnly.pending()) if (this.prs.hasQuorum(read.acks)) upTo = read.context;
+    if (upTo === null) return;
+    for (const read of this.readOnly.advance(upTo)) this.respondToRead(read.from, read.context, read.index);
   }
 
   private releasePendingReads(): void {
@@ -914,6 +928,7 @@ export class Raft {
         this.becomeFollower(this.term, null);
       } else {
         if (this.leadTransferee !== null && !this.prs.isVoter(this.leadTransferee)) this.leadTransferee = null;
+        this.answerReadsWithQuorum();
         if (this.maybeCommit()) this.bcastAppend();
         else for (const id of this.prs.progress.keys()) if (id !== this.id) this.maybeSendAppend(id, false);
       }

@@ -96,7 +96,11 @@ export class RawNode {
     this.raft.step(m);
   }
 
-  /** Requests a linearizable read point; it arrives as a ReadState with the same context. */
+  /**
+   * Requests a linearizable read point; it arrives as a ReadState with the same context. Answers
+   * are matched by context alone, so a context must never repeat in the life of this node's
+   * data, restarts included: a delayed answer to an old request would otherwise serve a new one.
+   */
   readIndex(context: string): void {
     this.raft.readIndex(context);
   }

@@ -15,18 +15,18 @@ export interface PendingRead {
  * quorum. A quorum answering a later request also confirms every earlier one.
  */
 export class ReadOnly {
-  private readonly pending = new Map<string, PendingRead>();
+  private readonly byContext = new Map<string, PendingRead>();
   private queue: string[] = [];
 
   add(index: LogIndex, context: string, from: NodeId): void {
-    if (this.pending.has(context)) return;
-    this.pending.set(context, { index, context, from, acks: new Set() });
+    if (this.byContext.has(context)) return;
+    this.byContext.set(context, { index, context, from, acks: new Set() });
     this.queue.push(context);
   }
 
   /** Records an acknowledgement; returns the acknowledgers so far, or null for an unknown context. */
   recvAck(from: NodeId, context: string): ReadonlySet<NodeId> | null {
-    const p = this.pending.get(context);
+    const p = this.byContext.get(context);
     if (p === undefined) return null;
     p.acks.add(from);
     return p.acks;
@@ -40,11 +40,16 @@ export class ReadOnly {
     this.queue = this.queue.slice(at + 1);
     const out: PendingRead[] = [];
     for (const ctx of done) {
-      const p = this.pending.get(ctx);
+      const p = this.byContext.get(ctx);
       if (p !== undefined) out.push(p);
-      this.pending.delete(ctx);
+      this.byContext.delete(ctx);
     }
     return out;
+  }
+
+  /** The pending requests, oldest first. */
+  pending(): PendingRead[] {
+    return this.queue.map((ctx) => this.byContext.get(ctx)!);
   }
 
   lastPendingContext(): string | null {
@@ -56,7 +61,7 @@ export class ReadOnly {
   }
 
   reset(): void {
-    this.pending.clear();
+    this.byContext.clear();
     this.queue = [];
   }
 }

@@ -60,6 +60,22 @@ describe('§8: client interaction', () => {
     expect(cl.get('a').readStates[0]!.index).toBeGreaterThanOrEqual(2);
   });
 
+  it('ReadIndex: a read pending when the group shrinks to one voter is answered', () => {
+    // Found in review: pending reads were re-checked only on heartbeat answers, which a lone
+    // voter never gets.
+    const cl = new TestCluster(['a', 'b']);
+    cl.elect('a');
+    cl.propose('a', 'w');
+    cl.filter = (m) => m.type !== 'heartbeatResp';
+    cl.raw('a').readIndex('r1');
+    cl.drain();
+    expect(cl.get('a').readStates).toEqual([]);
+    cl.raw('a').proposeConfChange({ type: 'removeNode', nodeId: b });
+    cl.drain();
+    expect(cl.raw('a').status().confState.voters).toEqual(['a']);
+    expect(cl.get('a').readStates.map((r) => r.context)).toEqual(['r1']);
+  });
+
   it('ReadIndex on a follower is forwarded to the leader and the answer comes back', () => {
     const cl = new TestCluster(['a', 'b', 'c']);
     cl.elect('a');

@@ -94,4 +94,41 @@ describe('flow control', () => {
     cl.tick(2);
     expect(() => cl.raw('a').propose(data('z'.repeat(60)))).not.toThrow();
   });
+
+  it('snapshot state ends when the follower acknowledges the snapshot, even if the log moved past it', () => {
+    // Found in review: the leader compacted past a snapshot still in flight; the follower installed
+    // the old snapshot and acknowledged it; without a transport report the leader stayed paused.
+    const cl = new TestCluster(['a', 'b', 'c']);
+    cl.elect('a');
+    cl.isolate('c');
+    for (let i = 0; i < 5; i++) cl.propose('a', `s${i}`);
+    const leader = cl.get('a');
+    const snapAt = leader.raw.status().applied;
+    leader.storage.createSnapshot(snapAt, leader.raw.status().confState, new Uint8Array(0));
+    leader.storage.compact(snapAt);
+    // The snapshot to c is captured in flight, not delivered and not reported.
+    const held: Message[] = [];
+    cl.filter = (m) => {
+      if (m.type === 'snap' && m.to === c) {
+        held.push(m);
+        return false;
+      }
+      return true;
+    };
+    cl.tick(3);
+    expect(held.length).toBeGreaterThan(0);
+    // The leader moves on and compacts past the snapshot in flight.
+    for (let i = 0; i < 5; i++) cl.propose('a', `t${i}`);
+    const later = leader.raw.status().applied;
+    leader.storage.createSnapshot(later, leader.raw.status().confState, new Uint8Array(0));
+    leader.storage.compact(later);
+    // Now the old snapshot arrives (still no report) and the network heals for everything else.
+    cl.heal();
+    cl.filter = () => true;
+    cl.raw('c').step(held[0]!);
+    cl.drain();
+    cl.tick(5);
+    expect(cl.raw('c').status().applied).toBe(cl.raw('a').status().applied);
+    expect(cl.raw('a').status().progress?.get(c)?.state).toBe('replicate');
+  });
 });
