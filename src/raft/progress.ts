@@ -19,6 +19,8 @@ export class Progress {
   probeSent = false;
   /** In snapshot state: the index of the snapshot being sent. */
   pendingSnapshot: LogIndex = logIndex(0);
+  /** The highest commit index sent to the follower this term (in an append or a heartbeat). */
+  sentCommit = 0;
   /** Heard from since the last CheckQuorum round. */
   recentActive = false;
   readonly inflights: Inflights;

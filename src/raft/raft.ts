@@ -134,6 +134,7 @@ export class Raft {
       pr.match = logIndex(0);
       pr.next = next;
       pr.recentActive = false;
+      pr.sentCommit = 0;
       if (id === this.id) pr.match = this.log.lastIndex();
     }
     this.pendingConfIndex = logIndex(0);
@@ -586,6 +587,9 @@ export class Raft {
     const pr = this.prs.progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
+    // The reply to a stale-term append (index 0) tells us the sender's term, not its log: taking
+    // it as an acknowledgement of index 0 would send a probing follower back to the beginning.
+    if (!m.reject && m.index === 0) return;
     if (m.reject) {
       let probeFrom = m.rejectHint;
       if (m.logTerm > 0) probeFrom = this.log.findConflictByTerm(m.rejectHint, m.logTerm).index;
@@ -619,9 +623,11 @@ export class Raft {
       if (this.maybeCommit()) {
         this.bcastAppend();
       } else if (wasPaused || pr.state === 'replicate') {
-        while (this.maybeSendAppend(m.from, false)) {
-          /* pipeline until the window is full or the log is sent */
-        }
+        let sent = false;
+        while (this.maybeSendAppend(m.from, false)) sent = true;
+        // Nothing new to send, but the follower may not know the commit index yet (it was paused
+        // when the commit moved): tell it now rather than a heartbeat later.
+        if (!sent && pr.sentCommit < Math.min(this.log.committed, pr.match)) this.sendAppend(m.from);
       }
       if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
         this.sendTimeoutNow(m.from);
@@ -704,6 +710,7 @@ export class Raft {
       commit: this.log.committed,
     });
     pr.sentEntries(ents.length, last?.index ?? prevIndex);
+    pr.sentCommit = Math.max(pr.sentCommit, this.log.committed);
     return true;
   }
 
@@ -730,6 +737,7 @@ export class Raft {
       if (id === this.id) continue;
       const pr = this.prs.progress.get(id);
       if (pr === undefined) continue;
+      pr.sentCommit = Math.max(pr.sentCommit, Math.min(pr.match, this.log.committed));
       this.send({
         type: 'heartbeat',
         from: this.id,
