@@ -132,6 +132,14 @@ describe('Fig.2 RequestVote RPC, receiver implementation', () => {
     expect(p.storage.initialState().hardState).toEqual({ term: 2, vote: A, commit: 1 });
   });
 
+  it('Fig.2 Persistent state: a vote granted within the current term (no term change) is persisted with mustSync before the grant leaves', () => {
+    const p = new Peer(B, storageWithLog([A, B, C], [1], { term: tm(2) }));
+    const out = p.stepDrain(voteReq(A, B, 2, 1, 1));
+    expect(out.readies).toHaveLength(1);
+    expect(out.readies[0]).toMatchObject({ hardState: { term: 2, vote: A, commit: 0 }, mustSync: true });
+    expect(voteResps(out.readies[0]!.messages)).toEqual([[A, 2, false]]);
+  });
+
   it('Fig.2 RequestVote receiver 2: grants again to the candidate it already voted for (a retransmitted request, §5.5)', () => {
     const p = founder(B, [A, B, C]);
     p.stepDrain(voteReq(A, B, 2, 1, 1));

@@ -194,6 +194,25 @@ describe('§4.1 single-server membership changes', () => {
   });
 });
 
+describe('§4.1 with CheckQuorum', () => {
+  it('§4.1 + CheckQuorum: a freshly added voter counts as active, so the leader is not deposed by a quorum check that falls before the newcomer could answer', () => {
+    const net = new Network();
+    const a = net.add(new Peer(A, MemoryStorage.bootstrap([A]), PRODUCTION));
+    net.add(new Peer(B, new MemoryStorage(), PRODUCTION));
+    net.elect(A);
+    net.tick(9, [A]);
+    a.node.proposeConfChange(addVoter(B));
+    net.settle();
+    expect(a.status().confState.voters).toEqual([A, B]);
+    // The quorum check of this tick runs before b has answered anything.
+    net.tick(1, [A]);
+    expect([a.role, a.term]).toEqual(['leader', 2]);
+    net.tick(30, [A]);
+    expect(a.role).toBe('leader');
+    expect(net.peer(B).status().softState.leader).toBe(A);
+  });
+});
+
 describe('§4.2.1 learners (non-voting members)', () => {
   it('§4.2.1: a learner receives the log but does not count toward the commit majority', () => {
     const net = group([D]);
