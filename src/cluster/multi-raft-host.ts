@@ -5,6 +5,7 @@ import {
   RawNode,
   ReadIndexDroppedError,
   logIndex,
+  type Entry,
   type LogIndex,
   type Message,
   type NodeId,
@@ -435,9 +436,13 @@ export class MultiRaftHost {
       return;
     }
 
-    // 1. Persist every group's new state in one batch; fsync once if anything durable changed.
+    // 1. Stage every group's new state into the node's one batch.
     let mustSync = false;
+    const early: GroupEnvelope[] = [];
+    const late: GroupEnvelope[] = [];
     for (const [g, rd] of readies) {
+      const before = g.storage.initialState().hardState;
+      const voteOrTermChanged = rd.hardState !== null && (rd.hardState.term !== before.term || rd.hardState.vote !== before.vote);
       if (rd.snapshot !== null) {
         const cs = rd.snapshot.metadata.confState;
         g.members = [...cs.voters, ...cs.learners];
@@ -450,28 +455,52 @@ export class MultiRaftHost {
       this.counters.entriesPersisted += rd.entries.length;
       if (rd.hardState !== null) g.storage.setHardState(rd.hardState);
       mustSync ||= rd.mustSync;
+      for (const message of rd.messages) {
+        (!voteOrTermChanged && leavesBeforeWrite(message) ? early : late).push({ group: g.id, message });
+      }
     }
+
+    // 2. A leader's appends and heartbeats leave now, so followers write in parallel with us (Raft
+    // thesis §10.2.1). This is safe because turns never overlap: the leader counts its own copy of
+    // an entry as soon as it is appended, but any commit that counted it reaches the world (in a
+    // message or an acknowledgement) only in a later turn, after this turn's write made it durable.
+    if (early.length > 0) this.opts.send(early);
+
+    // 3. Apply what is committed and already durable here; its effects and applied index ride in
+    // this turn's batch. Committed entries this very write persists (a one-voter group, a follower
+    // handed entries and their commit together) wait for the write.
+    const results: AppliedResult[] = [];
+    const rest: [HostedGroup, readonly Entry[]][] = [];
+    for (const [g, rd] of readies) {
+      const firstNew = rd.snapshot !== null ? 0 : (rd.entries[0]?.index ?? Infinity);
+      const committed = rd.committedEntries;
+      let cut = committed.length;
+      while (cut > 0 && committed[cut - 1]!.index >= firstNew) cut--;
+      this.apply(g, cut === committed.length ? committed : committed.slice(0, cut), results);
+      if (cut < committed.length) rest.push([g, committed.slice(cut)]);
+    }
+    for (const r of results) this.settleProposal(r);
+    this.counters.entriesApplied += results.length;
+
+    // 4. Persist: one batch, one fsync if anything durable changed.
     const writeStart = performance.now();
     await this.opts.db.write(this.batch.take(), mustSync);
     this.counters.writeMs += performance.now() - writeStart;
     if (mustSync) this.counters.syncedWrites++;
     this.counters.turns++;
 
-    // 2. Send: only now may votes and acknowledgements leave this node.
-    const out: GroupEnvelope[] = [];
-    for (const [g, rd] of readies) for (const message of rd.messages) out.push({ group: g.id, message });
-    if (out.length > 0) this.opts.send(out);
-    this.counters.messagesSent += out.length;
+    // 5. Only now may votes and acknowledgements leave this node.
+    if (late.length > 0) this.opts.send(late);
+    this.counters.messagesSent += early.length + late.length;
 
-    // 3. Apply committed entries. Their effects and the applied index are staged together and go
-    // to disk atomically with the next turn's write: the entries themselves are already durable in
-    // the log, so a crash before that write only means they are applied again on restart.
-    const results: AppliedResult[] = [];
-    for (const [g, rd] of readies) this.apply(g, rd, results);
-    this.counters.entriesApplied += results.length;
+    // 6. Apply what waited for the write; those effects go to disk with the next turn's write (the
+    // entries are in the log already, so a crash before it only means applying them again).
+    const lateResults: AppliedResult[] = [];
+    for (const [g, entries] of rest) this.apply(g, entries, lateResults);
+    for (const r of lateResults) this.settleProposal(r);
+    this.counters.entriesApplied += lateResults.length;
 
-    // 4. Settle what was waiting on this turn, then advance.
-    for (const r of results) this.settleProposal(r);
+    // 7. Settle reads, then advance.
     for (const [g, rd] of readies) {
       this.observeRoles(g, rd);
       for (const rs of rd.readStates) {
@@ -487,7 +516,7 @@ export class MultiRaftHost {
     }
   }
 
-  private apply(g: HostedGroup, rd: Ready, results: AppliedResult[]): void {
+  private apply(g: HostedGroup, committed: readonly Entry[], results: AppliedResult[]): void {
     let run: NormalEntry[] = [];
     const flush = (): void => {
       if (run.length === 0) return;
@@ -495,7 +524,7 @@ export class MultiRaftHost {
       run.forEach((e, k) => results.push({ g, index: e.index, term: e.term, result: out[k] }));
       run = [];
     };
-    for (const e of rd.committedEntries) {
+    for (const e of committed) {
       if (e.type === 'confChange') {
         flush();
         const cs = g.node.applyConfChange(e.change);
@@ -506,7 +535,7 @@ export class MultiRaftHost {
       }
     }
     flush();
-    const last = rd.committedEntries[rd.committedEntries.length - 1];
+    const last = committed[committed.length - 1];
     if (last !== undefined && last.index > g.applied) {
       g.applied = last.index;
       this.batch.put(appliedKey(g.id), encodeU64(g.applied));
@@ -621,6 +650,12 @@ export class MultiRaftHost {
     const compactTo = g.applied - this.keepEntries;
     if (compactTo > g.storage.firstIndex()) g.storage.compact(logIndex(compactTo));
   }
+}
+
+/** A leader's appends and heartbeats need nothing from the write of the turn that made them
+ * (see turn(), step 2); everything else (acknowledgements, votes) must wait for it. */
+function leavesBeforeWrite(m: Message): boolean {
+  return m.type === 'app' || m.type === 'heartbeat';
 }
 
 /**
