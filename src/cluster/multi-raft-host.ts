@@ -5,6 +5,7 @@ import {
   RawNode,
   ReadIndexDroppedError,
   logIndex,
+  type ConfChange,
   type Entry,
   type LogIndex,
   type Message,
@@ -18,7 +19,7 @@ import {
   type Term,
 } from '../raft/index.js';
 import { encodeU64 } from '../storage/codec.js';
-import { appliedKey, type GroupId } from '../storage/key-layout.js';
+import { appliedKey, groupRaftRange, stateMachineRange, type GroupId } from '../storage/key-layout.js';
 import { loadGroups } from '../storage/load-groups.js';
 import type { RocksDatabase } from '../storage/rocks-database.js';
 import { RocksRaftStorage, type PersistedGroup } from '../storage/rocks-raft-storage.js';
@@ -161,6 +162,13 @@ export class MultiRaftHost {
     this.addGroupWith(g, new RocksRaftStorage(g, this.batch, null), logIndex(0));
   }
 
+  /** Writes everything staged so far (e.g. groups just created) with an fsync. Earlier turns'
+   * writes were submitted before it, so once it resolves they are durable too. */
+  async flush(): Promise<void> {
+    while (this.turnRunning) await new Promise((r) => setTimeout(r, 1));
+    await this.opts.db.write(this.batch.take(), true);
+  }
+
   /** Cumulative counters of the loop: turns, fsynced writes and time spent writing, traffic. */
   stats(): Readonly<typeof this.counters> {
     return { ...this.counters };
@@ -258,6 +266,62 @@ export class MultiRaftHost {
       this.dirty.add(group);
       this.schedule();
     });
+  }
+
+  /**
+   * Proposes one membership change of a group this node leads; resolves once it is applied here.
+   * The core refuses a change while another is unapplied (ProposalRejectedError, confChangePending).
+   */
+  proposeConfChange(group: GroupId, change: ConfChange): Promise<void> {
+    if (this.stopped) return Promise.reject(new HostStoppedError());
+    const g = this.group(group);
+    if (g.role !== 'leader') return Promise.reject(new NotLeaderError(group, g.leader));
+    this.wake(g);
+    let pos;
+    try {
+      pos = g.node.proposeConfChange(change);
+    } catch (e) {
+      if (e instanceof ProposalDroppedError) return Promise.reject(new ProposalRejectedError(group, e.reason));
+      throw e;
+    }
+    if (pos === null) return Promise.reject(new NotLeaderError(group, g.leader));
+    const p = pos;
+    return new Promise((resolve, reject) => {
+      g.proposals.set(p.index, { term: p.term, resolve: () => resolve(), reject, deadline: Date.now() + this.timeoutMs });
+      this.withRequests.add(group);
+      this.dirty.add(group);
+      this.schedule();
+    });
+  }
+
+  /**
+   * Stops hosting a group and deletes its replica (raft state and state machine data) durably:
+   * for a replica the group removed, or one created for a move that was abandoned.
+   */
+  async removeGroup(group: GroupId): Promise<void> {
+    const g = this.groups.get(group);
+    if (g === undefined) return;
+    this.groups.delete(group);
+    this.quiesced.delete(group);
+    this.dirty.delete(group);
+    this.failAll(g, () => new GroupNotFoundError(group));
+    // Whatever a finished turn staged for the group must reach the disk before the range delete,
+    // or it would land after it and resurrect part of the replica.
+    // The range delete runs on this thread, so no write may be queued on the writer either.
+    while (this.turnRunning || this.batch.size() > 0) {
+      if (this.turnRunning) await new Promise((r) => setTimeout(r, 1));
+      else await this.opts.db.write(this.batch.take(), false);
+    }
+    const raft = groupRaftRange(group);
+    await this.opts.db.deleteRange(raft.gte, raft.lt, { type: 'del', key: appliedKey(group) });
+    const sm = stateMachineRange(group);
+    await this.opts.db.deleteRange(sm.gte, sm.lt, { type: 'del', key: appliedKey(group) });
+  }
+
+  /** Role, leader, and (on a leader) the progress of every member, for cluster reports. */
+  groupSummary(group: GroupId): { role: Role; leader: NodeId | null; status: RaftStatus } {
+    const g = this.group(group);
+    return { role: g.role, leader: g.leader, status: g.node.status() };
   }
 
   transferLeader(group: GroupId, to: NodeId): void {

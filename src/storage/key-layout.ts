@@ -3,6 +3,7 @@
  * numeric order, which makes a group's log a contiguous, ordered range.
  *
  *   0x00 'node'                         -> node identity (NodeIdentity, JSON)
+ *   0x00 'peers'                        -> last known addresses of the other nodes (JSON)
  *   0x01 group:u32 0x01                 -> hard state (term, vote, commit)
  *   0x01 group:u32 0x02                 -> snapshot metadata (index, term, conf state)
  *   0x01 group:u32 0x03                 -> applied index of the group's state machine
@@ -32,7 +33,8 @@ const LOG_ENTRY = 0x04;
 const LOG_OFFSET = 0x05;
 const SNAPSHOT_DATA = 0x06;
 
-export const NODE_IDENTITY_KEY = Uint8Array.of(NODE_PREFIX, 0x6e, 0x6f, 0x64, 0x65);
+export const NODE_IDENTITY_KEY = Uint8Array.of(NODE_PREFIX, ...new TextEncoder().encode('node'));
+export const NODE_PEERS_KEY = Uint8Array.of(NODE_PREFIX, ...new TextEncoder().encode('peers'));
 
 function groupKey(prefix: number, g: GroupId, kind: number, extra = 0): Uint8Array {
   const key = new Uint8Array(6 + extra);
@@ -95,6 +97,16 @@ export function logIndexOfKey(key: Uint8Array): number {
 /** [start, end) covering every log entry of group g. */
 export function logRange(g: GroupId): { gte: Uint8Array; lt: Uint8Array } {
   return { gte: logEntryKey(g, 0), lt: groupKey(RAFT_PREFIX, g, LOG_ENTRY + 1) };
+}
+
+/** [start, end) of group g's raft keys (hard state, log, snapshot, applied index). */
+export function groupRaftRange(g: GroupId): { gte: Uint8Array; lt: Uint8Array } {
+  const gte = Uint8Array.of(RAFT_PREFIX, 0, 0, 0, 0);
+  new DataView(gte.buffer).setUint32(1, g);
+  if (g === 0xffff_ffff) return { gte, lt: Uint8Array.of(RAFT_PREFIX + 1) };
+  const lt = Uint8Array.of(RAFT_PREFIX, 0, 0, 0, 0);
+  new DataView(lt.buffer).setUint32(1, g + 1);
+  return { gte, lt };
 }
 
 /** [start, end) covering every raft key of every group: used to find the groups a node holds. */

@@ -19,6 +19,7 @@ interface RocksLevelLike {
   open(): Promise<void>;
   close(): Promise<void>;
   batch(ops: readonly WriteOp[], options: { sync: boolean }): Promise<void>;
+  clear(options: { gte: Uint8Array; lt: Uint8Array }): Promise<void>;
   getMany(keys: readonly Uint8Array[], options: { keyEncoding: 'view'; valueEncoding: 'view'; fillCache?: boolean }): Promise<(Uint8Array | undefined)[]>;
   // The native sync path knows only 'buffer' and 'string' encodings (Buffer is a Uint8Array).
   _getManySync(keys: readonly Uint8Array[], options: { valueEncoding: 'buffer' }): (Uint8Array | undefined)[];
@@ -61,6 +62,16 @@ export class RocksDatabase {
     if (ops.length === 0) return;
     if (this.worker !== null) await this.worker.write(ops, sync);
     else await this.db.batch(ops, { sync });
+  }
+
+  /**
+   * Deletes every key in [gte, lt) durably. The binding's range delete does not sync, so a synced
+   * write follows it: the WAL is sequential, so that fsync covers the delete too. Callers make sure
+   * no write for the range is still queued.
+   */
+  async deleteRange(gte: Uint8Array, lt: Uint8Array, marker: WriteOp): Promise<void> {
+    await this.db.clear({ gte, lt });
+    await this.write([marker], true);
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
+import type { ProtoGrpcType as ClusterProto } from '../generated/cluster.js';
 import type { ProtoGrpcType as RaftProto } from '../generated/raft.js';
 
 /** proto-loader options matching how src/generated was produced (see the gen:proto script). */
@@ -21,4 +22,13 @@ export function loadRaftProto(): RaftProto {
     protoLoader.loadSync(protoPath('raft.proto'), PROTO_OPTIONS),
   ) as unknown as RaftProto;
   return raftProto;
+}
+
+let clusterProto: ClusterProto | null = null;
+
+export function loadClusterProto(): ClusterProto {
+  clusterProto ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync(protoPath('cluster.proto'), PROTO_OPTIONS),
+  ) as unknown as ClusterProto;
+  return clusterProto;
 }

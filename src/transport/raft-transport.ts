@@ -89,6 +89,11 @@ export class RaftTransport {
     });
   }
 
+  /** Serves another gRPC service on the same port (before start()). */
+  addService(definition: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
+    this.server.addService(definition, implementation);
+  }
+
   async start(): Promise<number> {
     this.boundPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(this.opts.listen, grpc.ServerCredentials.createInsecure(), (err, port) =>

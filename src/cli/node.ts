@@ -1,0 +1,200 @@
+/**
+ * One taskraft node: `NODE_ID=node-1 HTTP_ADDR=:8080 npm run node`. Without JOIN_ADDR and without
+ * data it creates a cluster; with JOIN_ADDR it joins the cluster of that member. Settings: see
+ * src/cli/node-config.ts and config/default.json.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import { ClusterAgent, UnknownNodeError, type PeerAddress } from '../cluster/cluster-agent.js';
+import { EmptyStateMachine } from '../cluster/empty-state-machine.js';
+import { META_GROUP, MetaStateMachine } from '../cluster/meta-state-machine.js';
+import { MultiRaftHost } from '../cluster/multi-raft-host.js';
+import { NodeStore, type NodeIdentity } from '../cluster/node-store.js';
+import { buildApp } from '../http/app.js';
+import { nodeId } from '../raft/index.js';
+import { groupId } from '../storage/key-layout.js';
+import { RocksDatabase } from '../storage/rocks-database.js';
+import { ClusterRpc } from '../transport/cluster-rpc.js';
+import { RaftTransport } from '../transport/raft-transport.js';
+import { JoinRefusedError, joinCluster } from './join-cluster.js';
+import { ConfigError, loadNodeConfig, type NodeConfig } from './node-config.js';
+
+/** Start-up failures end the process with one JSON line naming a stable code. */
+function fatal(code: string, message: string): never {
+  process.stdout.write(`${JSON.stringify({ level: 60, time: Date.now(), code, msg: message })}\n`);
+  process.exit(1);
+}
+
+async function establishIdentity(config: NodeConfig, store: NodeStore, httpAddr: string, grpcAddr: string, logger: Logger): Promise<NodeIdentity> {
+  let identity = await store.identity();
+  if (identity !== null && identity.nodeId !== config.nodeId) {
+    fatal('ERR_DATA_DIR_IN_USE', `data directory ${config.dataDir} belongs to node "${identity.nodeId}", not "${config.nodeId}"`);
+  }
+  if (identity === null) {
+    const founding = config.joinAddrs.length === 0;
+    identity = {
+      nodeId: config.nodeId,
+      incarnation: randomUUID(),
+      clusterId: founding ? randomUUID() : null,
+      founding: founding ? { partitions: config.partitions, groupsCreated: false } : null,
+    };
+    // Saved before asking to join: a crash mid-join retries with the same incarnation.
+    await store.saveIdentity(identity);
+  }
+  const incarnation = identity.incarnation;
+  const join = (timeoutMs: number): ReturnType<typeof joinCluster> =>
+    joinCluster(config.joinAddrs, { nodeId: config.nodeId, httpAddr, grpcAddr, incarnation }, timeoutMs, (seed, reason) =>
+      logger.info({ seed, reason }, 'waiting to be admitted'),
+    );
+  try {
+    if (identity.clusterId === null) {
+      if (config.joinAddrs.length === 0) fatal('ERR_CONFIG', `JOIN_ADDR is required: ${config.dataDir} was set up to join a cluster`);
+      const admitted = await join(120_000);
+      await store.savePeers(admitted.view.nodes.map((n) => ({ id: n.id, httpAddr: n.httpAddr, grpcAddr: n.grpcAddr })));
+      identity = { ...identity, clusterId: admitted.clusterId };
+      await store.saveIdentity(identity);
+      logger.info({ clusterId: identity.clusterId }, 'admitted to the cluster');
+    } else if (config.joinAddrs.length > 0 && identity.founding === null) {
+      // A known node coming back: asking again refreshes its addresses and its list of peers.
+      const again = await join(5_000).catch((e: unknown) => {
+        if (e instanceof JoinRefusedError) throw e;
+        logger.warn({ err: (e as Error).message }, 'could not reach a seed; starting from the peers on disk');
+        return null;
+      });
+      if (again !== null) await store.savePeers(again.view.nodes.map((n) => ({ id: n.id, httpAddr: n.httpAddr, grpcAddr: n.grpcAddr })));
+    }
+  } catch (e) {
+    if (e instanceof JoinRefusedError) fatal(e.code, e.message);
+    throw e;
+  }
+  return identity;
+}
+
+async function main(): Promise<void> {
+  let config: NodeConfig;
+  try {
+    config = loadNodeConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) fatal(e.code, e.message);
+    throw e;
+  }
+  const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
+  const self = nodeId(config.nodeId);
+  const httpAddr = `${config.advertiseHost}:${config.httpPort}`;
+  const grpcAddr = `${config.advertiseHost}:${config.grpcPort}`;
+
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = await RocksDatabase.open(config.dataDir, { writeWorker: true });
+  const store = new NodeStore(db);
+  let identity = await establishIdentity(config, store, httpAddr, grpcAddr, logger);
+  const clusterId = identity.clusterId!;
+
+  let metaSm: MetaStateMachine | null = null;
+  let host: MultiRaftHost | null = null;
+  let agent: ClusterAgent | null = null;
+  const peersOnDisk = await store.peers();
+  const resolve = (p: string): string | null => agent?.grpcAddress(nodeId(p)) ?? peersOnDisk.find((x) => x.id === p)?.grpcAddr ?? null;
+
+  const transport = new RaftTransport({
+    self,
+    clusterId,
+    listen: `${config.grpcHost.includes(':') ? `[${config.grpcHost}]` : config.grpcHost}:${config.grpcPort}`,
+    resolve: (p) => resolve(p),
+    logger,
+    handler: {
+      onFrame: (from, frame) => host?.receive(from, frame),
+      onUnreachable: (p) => host?.reportUnreachable(p),
+      onSnapshotStatus: (p, g, s) => host?.reportSnapshot(p, g, s),
+    },
+  });
+  const rpc = new ClusterRpc(self, clusterId, (p) => resolve(p));
+  const ready = (): ClusterAgent => {
+    if (agent === null) throw new Error('node is starting');
+    return agent;
+  };
+  rpc.serve(transport, {
+    join: (req) => ready().join(req),
+    report: async (from, req) => ({ viewJson: await ready().handleReport(from, req) }),
+    act: (_from, req) => ready().handleAct(req),
+    decommission: async (req) => {
+      try {
+        await ready().decommission(req.nodeId);
+        return { found: true };
+      } catch (e) {
+        if (e instanceof UnknownNodeError) return { found: false };
+        throw e;
+      }
+    },
+  });
+  await transport.start();
+
+  const openHost = await MultiRaftHost.open({
+    self,
+    db,
+    send: (e, control) => transport.send(e, control),
+    logger,
+    tickMs: config.tickMs,
+    electionTicks: config.electionTicks,
+    requestTimeoutMs: config.requestTimeoutMs,
+    stateMachine: (g) => {
+      if (g !== META_GROUP) return new EmptyStateMachine();
+      const sm = new MetaStateMachine();
+      sm.load(db.getSync(sm.stateKey()));
+      metaSm = sm;
+      return sm;
+    },
+  });
+  host = openHost;
+  if (identity.founding !== null && !identity.founding.groupsCreated) {
+    openHost.createGroup(META_GROUP, [self]);
+    for (let p = 1; p <= identity.founding.partitions; p++) openHost.createGroup(groupId(p), [self]);
+    await openHost.flush();
+    identity = { ...identity, founding: { ...identity.founding, groupsCreated: true } };
+    await store.saveIdentity(identity);
+    logger.info({ clusterId, partitions: identity.founding!.partitions }, 'created a new cluster');
+  }
+
+  agent = new ClusterAgent({
+    self,
+    incarnation: identity.incarnation,
+    clusterId,
+    httpAddr,
+    grpcAddr,
+    host: openHost,
+    rpc,
+    logger,
+    meta: () => (metaSm !== null && openHost.groupIds().includes(META_GROUP) ? metaSm : null),
+    founding: identity.founding === null ? null : { partitions: identity.founding.partitions },
+    savePeers: (peers: readonly PeerAddress[]) => void store.savePeers(peers).catch(() => undefined),
+    initialPeers: peersOnDisk,
+    reportIntervalMs: config.reportIntervalMs,
+    reconcileIntervalMs: config.reconcileIntervalMs,
+    nodeDownAfterMs: config.nodeDownAfterMs,
+    replaceAfterMs: config.replaceAfterMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
+  agent.start();
+
+  const app = buildApp({ nodeId: config.nodeId, clusterId, cluster: agent, logger });
+  await app.listen({ host: config.httpHost, port: config.httpPort });
+  logger.info({ http: httpAddr, grpc: grpcAddr, dataDir: config.dataDir, clusterId }, 'node started');
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    agent?.stop();
+    await app.close();
+    await openHost.stop();
+    rpc.close();
+    await transport.stop();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((e: unknown) => fatal((e as { code?: string }).code ?? 'ERR_START', e instanceof Error ? (e.stack ?? e.message) : String(e)));

@@ -1,0 +1,10 @@
+// Original file: proto/cluster.proto
+
+
+export interface ViewReply {
+  'viewJson'?: (string);
+}
+
+export interface ViewReply__Output {
+  'viewJson': (string);
+}
