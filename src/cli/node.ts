@@ -57,7 +57,7 @@ async function establishIdentity(config: NodeConfig, store: NodeStore, httpAddr:
       logger.info({ clusterId: identity.clusterId }, 'admitted to the cluster');
     } else if (config.joinAddrs.length > 0 && identity.founding === null) {
       // A known node coming back: asking again refreshes its addresses and its list of peers.
-      const again = await join(5_000).catch((e: unknown) => {
+      const again = await join(1_000).catch((e: unknown) => {
         if (e instanceof JoinRefusedError) throw e;
         logger.warn({ err: (e as Error).message }, 'could not reach a seed; starting from the peers on disk');
         return null;

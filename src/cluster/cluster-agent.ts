@@ -124,6 +124,8 @@ export class ClusterAgent {
   /** Admits a node (from POST /cluster/join on any member). */
   async join(req: JoinMessage): Promise<JoinReply> {
     if (!this.isMetaLeader()) return this.forward((leader) => this.opts.rpc.join(leader, req, this.opts.requestTimeoutMs));
+    // A joiner may arrive before the founder's first reconcile round recorded the cluster.
+    await this.ensureInitialized();
     const result = await this.proposeMeta({
       type: 'join',
       id: req.nodeId,

@@ -41,7 +41,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       return reply.status(400).send({ code: 'ERR_BAD_REQUEST', message: err.message });
     }
     const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : statusOf(err.code);
-    if (status >= 500) req.log.warn({ err, url: req.url }, 'request failed');
+    if (status === 500) req.log.error({ err, url: req.url }, 'request failed');
     return reply.status(status).send({ code: err.code ?? 'ERR_INTERNAL', message: err.message });
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
