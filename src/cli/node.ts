@@ -81,8 +81,9 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
   const self = nodeId(config.nodeId);
-  const httpAddr = `${config.advertiseHost}:${config.httpPort}`;
-  const grpcAddr = `${config.advertiseHost}:${config.grpcPort}`;
+  const advertised = config.advertiseHost.includes(':') ? `[${config.advertiseHost}]` : config.advertiseHost;
+  const httpAddr = `${advertised}:${config.httpPort}`;
+  const grpcAddr = `${advertised}:${config.grpcPort}`;
 
   mkdirSync(config.dataDir, { recursive: true });
   const db = await RocksDatabase.open(config.dataDir, { writeWorker: true });
