@@ -164,6 +164,7 @@ export class TestCluster {
 /** Every partition has exactly `voters` as voters (any order), no learners, and a leader. */
 export function fullyReplicated(v: ClusterView, voters: readonly string[]): boolean {
   return (
+    v.partitionCount > 0 &&
     v.partitions.length === v.partitionCount &&
     v.partitions.every((p) => p.leader !== null && p.learners.length === 0 && p.voters.length === voters.length && voters.every((x) => p.voters.includes(x)))
   );
@@ -171,7 +172,7 @@ export function fullyReplicated(v: ClusterView, voters: readonly string[]): bool
 
 /** Every partition has 3 voters, all among `allowed`, no learners, and a leader. */
 export function threeVotersAmong(v: ClusterView, allowed: readonly string[]): boolean {
-  return v.partitions.every((p) => p.leader !== null && p.learners.length === 0 && p.voters.length === 3 && p.voters.every((x) => allowed.includes(x)));
+  return v.partitionCount > 0 && v.partitions.every((p) => p.leader !== null && p.learners.length === 0 && p.voters.length === 3 && p.voters.every((x) => allowed.includes(x)));
 }
 
 export function maxLed(v: ClusterView): number {
