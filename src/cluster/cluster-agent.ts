@@ -188,6 +188,9 @@ export class ClusterAgent {
   async handleReport(from: NodeId, report: NodeReportMessage): Promise<string> {
     if (!this.isMetaLeader()) throw new NotLeaderError(META_GROUP, this.opts.host.groupIds().includes(META_GROUP) ? this.opts.host.leaderOf(META_GROUP) : null);
     if (report.nodeId !== from) throw new JoinRefusedError('ERR_BAD_REPORT', `report for "${report.nodeId}" sent by "${from}"`);
+    // Only admitted nodes, on the data directory they were admitted with, count.
+    const known = this.metaNodes().find((n) => n.id === from);
+    if (known === undefined || known.incarnation !== report.incarnation) throw new UnknownNodeError(from);
     this.receiveReport(report);
     return JSON.stringify(this.assembleView());
   }
