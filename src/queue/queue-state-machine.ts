@@ -1,0 +1,354 @@
+import type { StateMachine } from '../cluster/state-machine.js';
+import type { NormalEntry } from '../raft/index.js';
+import { stateMachinePrefix, type GroupId } from '../storage/key-layout.js';
+import type { WriteBatch } from '../storage/write-batch.js';
+import { decodeEntry, type OpResult, type QueueEntry, type QueueOp } from './commands.js';
+import { Heap } from './heap.js';
+import { TERMINAL, backoffDelay, type Task, type TaskId, type TaskStatus } from './task.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Counters kept with the state (replicated, so every replica reports the same). */
+export interface QueueCounters {
+  submitted: number;
+  completed: number;
+  /** Attempts that failed (handler error or expired lease). */
+  failedAttempts: number;
+  dead: number;
+  cancelled: number;
+}
+
+interface Persisted {
+  readonly seq: number;
+  readonly counters: QueueCounters;
+}
+
+/**
+ * One partition's tasks: the deterministic machine applied from the partition's log. Tasks live
+ * in memory with heaps for the next runnable task (priority, then submission order), the next
+ * delayed task to promote and the next lease to expire, so none of these needs a scan; every
+ * change is also written to RocksDB (one key per task) in the batch that records the applied index.
+ */
+export class QueueStateMachine implements StateMachine<OpResult[]> {
+  private readonly tasks = new Map<TaskId, Task>();
+  private readonly runnable = new Heap<{ id: TaskId; priority: number; seq: number }>((a, b) => a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq));
+  private readonly delayed = new Heap<{ id: TaskId; runAt: number }>((a, b) => a.runAt < b.runAt);
+  private readonly leases = new Heap<{ id: TaskId; expiresAt: number; token: number }>((a, b) => a.expiresAt < b.expiresAt);
+  private readonly finished = new Heap<{ id: TaskId; at: number }>((a, b) => a.at < b.at);
+  private readonly byStatus = new Map<TaskStatus, number>();
+  private seq = 0;
+  private counters: QueueCounters = { submitted: 0, completed: 0, failedAttempts: 0, dead: 0, cancelled: 0 };
+  private readonly prefix: Uint8Array;
+  private readonly metaKey: Uint8Array;
+  /** Keys touched by the entries being applied, flushed to the batch once per apply call. */
+  private readonly touched = new Set<TaskId>();
+
+  constructor(readonly group: GroupId) {
+    this.prefix = stateMachinePrefix(group);
+    this.metaKey = this.key('m');
+  }
+
+  // ---- reads (local state; callers decide about linearizability) ------------------------------
+
+  get(id: TaskId): Task | undefined {
+    return this.tasks.get(id);
+  }
+
+  all(): IterableIterator<Task> {
+    return this.tasks.values();
+  }
+
+  countsByStatus(): Record<TaskStatus, number> {
+    const out = { pending: 0, delayed: 0, running: 0, completed: 0, dead: 0, cancelled: 0 };
+    for (const [s, n] of this.byStatus) out[s] = n;
+    return out;
+  }
+
+  stats(): Readonly<QueueCounters> {
+    return this.counters;
+  }
+
+  /** When the earliest lease expires, or null: the leader proposes `expire` then. */
+  nextLeaseExpiry(): number | null {
+    for (;;) {
+      const top = this.leases.peek();
+      if (top === undefined) return null;
+      const t = this.tasks.get(top.id);
+      if (t?.status === 'running' && t.fencingToken === top.token) return top.expiresAt;
+      this.leases.pop();
+    }
+  }
+
+  /** Whether a claim at `now` would find work (runnable now, or a delayed task now due). */
+  hasRunnable(now: number): boolean {
+    return this.peekRunnable() !== undefined || this.peekDelayed(now) !== undefined;
+  }
+
+  terminalCount(): number {
+    return (this.byStatus.get('completed') ?? 0) + (this.byStatus.get('dead') ?? 0) + (this.byStatus.get('cancelled') ?? 0);
+  }
+
+  // ---- the state machine -----------------------------------------------------------------------
+
+  apply(entries: readonly NormalEntry[], batch: WriteBatch): OpResult[][] {
+    const results = entries.map((e) => (e.data.byteLength === 0 ? [] : this.applyEntry(decodeEntry(e.data), e.index)));
+    for (const id of this.touched) {
+      const t = this.tasks.get(id);
+      if (t === undefined) batch.del(this.taskKey(id));
+      else batch.put(this.taskKey(id), enc.encode(JSON.stringify(t)));
+    }
+    this.touched.clear();
+    batch.put(this.metaKey, enc.encode(JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted)));
+    return results;
+  }
+
+  snapshot(): Uint8Array {
+    return enc.encode(JSON.stringify({ seq: this.seq, counters: this.counters, tasks: [...this.tasks.values()] }));
+  }
+
+  restore(data: Uint8Array, batch: WriteBatch): void {
+    for (const id of this.tasks.keys()) batch.del(this.taskKey(id));
+    this.reset();
+    if (data.byteLength > 0) {
+      const s = JSON.parse(dec.decode(data)) as Persisted & { tasks: Task[] };
+      this.load(s, s.tasks);
+      for (const t of s.tasks) batch.put(this.taskKey(t.id), enc.encode(JSON.stringify(t)));
+    }
+    batch.put(this.metaKey, enc.encode(JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted)));
+  }
+
+  /** Rebuilds memory and indexes from the rows under the partition's prefix (node start). */
+  loadRows(rows: Iterable<[Uint8Array, Uint8Array]>): void {
+    this.reset();
+    let meta: Persisted = { seq: 0, counters: this.counters };
+    const tasks: Task[] = [];
+    for (const [k, v] of rows) {
+      const kind = k[this.prefix.length];
+      if (kind === 0x6d) meta = JSON.parse(dec.decode(v)) as Persisted;
+      else if (kind === 0x74) tasks.push(JSON.parse(dec.decode(v)) as Task);
+    }
+    this.load(meta, tasks);
+  }
+
+  private reset(): void {
+    this.tasks.clear();
+    this.byStatus.clear();
+    for (const h of [this.runnable, this.delayed, this.leases, this.finished] as Heap<unknown>[]) while (h.pop() !== undefined);
+    this.seq = 0;
+    this.counters = { submitted: 0, completed: 0, failedAttempts: 0, dead: 0, cancelled: 0 };
+  }
+
+  private load(meta: Persisted, tasks: readonly Task[]): void {
+    this.seq = meta.seq;
+    this.counters = { ...meta.counters };
+    for (const t of tasks) this.put(t);
+  }
+
+  private applyEntry(e: QueueEntry, index: number): OpResult[] {
+    return e.ops.map((op) => this.applyOp(op, e.now, e.random, index));
+  }
+
+  private applyOp(o: QueueOp, now: number, random: number, index: number): OpResult {
+    switch (o.op) {
+      case 'submit': {
+        const existing = this.tasks.get(o.task.id);
+        if (existing !== undefined) return { ok: true, task: existing, created: false };
+        const delayedUntil = o.task.runAt !== null && o.task.runAt > now ? o.task.runAt : null;
+        const t: Task = {
+          ...o.task,
+          status: delayedUntil === null ? 'pending' : 'delayed',
+          attempts: 0,
+          createdAt: now,
+          updatedAt: now,
+          seq: ++this.seq,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          fencingToken: null,
+          result: null,
+          lastError: null,
+          finishedAt: null,
+        };
+        this.counters.submitted++;
+        this.put(t);
+        return { ok: true, task: t, created: true };
+      }
+      case 'claim':
+        return { ok: true, tasks: this.claim(o.owner, o.max, o.types, now, index) };
+      case 'extend': {
+        const t = this.running(o.id, o.token);
+        if (!t.ok) return t;
+        return { ok: true, task: this.put({ ...t.task, leaseExpiresAt: now + t.task.timeoutMs, updatedAt: now }) };
+      }
+      case 'complete': {
+        const t = this.running(o.id, o.token);
+        if (!t.ok) return t;
+        this.counters.completed++;
+        return { ok: true, task: this.put({ ...t.task, ...unleased, status: 'completed', result: o.result ?? null, updatedAt: now, finishedAt: now }) };
+      }
+      case 'fail': {
+        const t = this.running(o.id, o.token);
+        if (!t.ok) return t;
+        return { ok: true, task: this.failAttempt(t.task, o.error, now, random) };
+      }
+      case 'cancel': {
+        const t = this.tasks.get(o.id);
+        if (t === undefined) return notFound(o.id);
+        if (TERMINAL.has(t.status)) return { ok: false, code: 'ERR_INVALID_STATE', message: `task ${o.id} is already ${t.status}` };
+        this.counters.cancelled++;
+        return { ok: true, task: this.put({ ...t, ...unleased, status: 'cancelled', updatedAt: now, finishedAt: now }) };
+      }
+      case 'retry': {
+        const t = this.tasks.get(o.id);
+        if (t === undefined) return notFound(o.id);
+        if (t.status !== 'dead') return { ok: false, code: 'ERR_INVALID_STATE', message: `only dead tasks are re-driven; task ${o.id} is ${t.status}` };
+        return { ok: true, task: this.put({ ...t, status: 'pending', attempts: 0, seq: ++this.seq, runAt: null, finishedAt: null, updatedAt: now }) };
+      }
+      case 'expire': {
+        let count = 0;
+        for (;;) {
+          const top = this.leases.peek();
+          if (top === undefined || top.expiresAt > now) break;
+          this.leases.pop();
+          const t = this.tasks.get(top.id);
+          if (t?.status !== 'running' || t.fencingToken !== top.token || (t.leaseExpiresAt ?? Infinity) > now) continue;
+          this.failAttempt(t, `lease expired (owner ${t.leaseOwner ?? '?'})`, now, random);
+          count++;
+        }
+        return { ok: true, count };
+      }
+      case 'sweep': {
+        let count = 0;
+        let terminal = this.terminalCount();
+        for (;;) {
+          const top = this.finished.peek();
+          if (top === undefined) break;
+          const t = this.tasks.get(top.id);
+          if (t === undefined || !TERMINAL.has(t.status) || t.finishedAt !== top.at) {
+            this.finished.pop();
+            continue;
+          }
+          if (terminal <= o.keep && now - top.at <= o.maxAgeMs) break;
+          this.finished.pop();
+          this.remove(t);
+          terminal--;
+          count++;
+        }
+        return { ok: true, count };
+      }
+    }
+  }
+
+  private claim(owner: string, max: number, types: readonly string[] | null, now: number, token: number): Task[] {
+    // Delayed tasks whose time has come join the runnable ones first.
+    for (let d = this.peekDelayed(now); d !== undefined; d = this.peekDelayed(now)) {
+      this.delayed.pop();
+      this.put({ ...d, status: 'pending', updatedAt: now });
+    }
+    const out: Task[] = [];
+    const skipped: { id: TaskId; priority: number; seq: number }[] = [];
+    while (out.length < max) {
+      const t = this.peekRunnable();
+      if (t === undefined) break;
+      const entry = this.runnable.pop()!;
+      if (types !== null && !types.includes(t.type)) {
+        skipped.push(entry);
+        continue;
+      }
+      out.push(this.put({ ...t, status: 'running', attempts: t.attempts + 1, leaseOwner: owner, leaseExpiresAt: now + t.timeoutMs, fencingToken: token, updatedAt: now }));
+    }
+    for (const s of skipped) this.runnable.push(s);
+    return out;
+  }
+
+  private failAttempt(t: Task, error: string, now: number, random: number): Task {
+    this.counters.failedAttempts++;
+    if (t.attempts >= t.maxAttempts) {
+      this.counters.dead++;
+      return this.put({ ...t, ...unleased, status: 'dead', lastError: error, updatedAt: now, finishedAt: now });
+    }
+    const runAt = now + backoffDelay(t.backoff, t.attempts, random);
+    return this.put({ ...t, ...unleased, status: 'delayed', runAt, lastError: error, updatedAt: now });
+  }
+
+  private running(id: TaskId, token: number): { ok: true; task: Task } | Extract<OpResult, { ok: false }> {
+    const t = this.tasks.get(id);
+    if (t === undefined) return notFound(id);
+    if (t.status !== 'running') return { ok: false, code: 'ERR_INVALID_STATE', message: `task ${id} is ${t.status}, not running` };
+    if (t.fencingToken !== token) {
+      return { ok: false, code: 'ERR_STALE_TOKEN', message: `fencing token ${token} is stale: task ${id} is now leased with token ${t.fencingToken ?? 'none'}` };
+    }
+    return { ok: true, task: t };
+  }
+
+  private peekRunnable(): Task | undefined {
+    for (;;) {
+      const top = this.runnable.peek();
+      if (top === undefined) return undefined;
+      const t = this.tasks.get(top.id);
+      if (t?.status === 'pending' && t.seq === top.seq) return t;
+      this.runnable.pop();
+    }
+  }
+
+  private peekDelayed(now: number): Task | undefined {
+    for (;;) {
+      const top = this.delayed.peek();
+      if (top === undefined || top.runAt > now) return undefined;
+      const t = this.tasks.get(top.id);
+      if (t?.status === 'delayed' && t.runAt === top.runAt) return t;
+      this.delayed.pop();
+    }
+  }
+
+  /** Stores a task's new version and indexes it by its status. */
+  private put(t: Task): Task {
+    const before = this.tasks.get(t.id);
+    if (before !== undefined) this.byStatus.set(before.status, (this.byStatus.get(before.status) ?? 1) - 1);
+    this.byStatus.set(t.status, (this.byStatus.get(t.status) ?? 0) + 1);
+    this.tasks.set(t.id, t);
+    this.touched.add(t.id);
+    switch (t.status) {
+      case 'pending':
+        this.runnable.push({ id: t.id, priority: t.priority, seq: t.seq });
+        break;
+      case 'delayed':
+        this.delayed.push({ id: t.id, runAt: t.runAt ?? 0 });
+        break;
+      case 'running':
+        this.leases.push({ id: t.id, expiresAt: t.leaseExpiresAt ?? 0, token: t.fencingToken ?? 0 });
+        break;
+      case 'completed':
+      case 'dead':
+      case 'cancelled':
+        this.finished.push({ id: t.id, at: t.finishedAt ?? 0 });
+        break;
+    }
+    return t;
+  }
+
+  private remove(t: Task): void {
+    this.tasks.delete(t.id);
+    this.byStatus.set(t.status, (this.byStatus.get(t.status) ?? 1) - 1);
+    this.touched.add(t.id);
+  }
+
+  private key(kind: string, rest = ''): Uint8Array {
+    const tail = enc.encode(kind + rest);
+    const k = new Uint8Array(this.prefix.length + tail.length);
+    k.set(this.prefix);
+    k.set(tail, this.prefix.length);
+    return k;
+  }
+
+  private taskKey(id: TaskId): Uint8Array {
+    return this.key('t', id);
+  }
+}
+
+const unleased = { leaseOwner: null, leaseExpiresAt: null, fencingToken: null } as const;
+
+function notFound(id: TaskId): Extract<OpResult, { ok: false }> {
+  return { ok: false, code: 'ERR_TASK_NOT_FOUND', message: `no task ${id}` };
+}
+

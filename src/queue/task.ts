@@ -1,0 +1,62 @@
+/** The task model: what a client submits and what the queue keeps about it. */
+
+export type TaskId = string & { readonly __brand: 'TaskId' };
+export const taskId = (s: string): TaskId => s as TaskId;
+
+/**
+ * pending: runnable now. delayed: waits for runAt (a new task with a delay, or a failed attempt
+ * waiting for its retry). running: leased to a worker. completed / dead / cancelled: terminal.
+ */
+export type TaskStatus = 'pending' | 'delayed' | 'running' | 'completed' | 'dead' | 'cancelled';
+
+export const TERMINAL: ReadonlySet<TaskStatus> = new Set(['completed', 'dead', 'cancelled']);
+
+export interface Backoff {
+  readonly type: 'fixed' | 'exponential';
+  /** First retry delay. */
+  readonly delayMs: number;
+  /** Upper bound on any one delay. */
+  readonly maxDelayMs: number;
+  /** Exponential only: a random fraction of the delay (0..1) subtracted, so retries spread out. */
+  readonly jitter: number;
+}
+
+/** What a submit carries (after defaults are applied). */
+export interface TaskSpec {
+  readonly id: TaskId;
+  readonly queue: string;
+  readonly type: string;
+  readonly payload: unknown;
+  /** Higher runs first. */
+  readonly priority: number;
+  /** Absolute time (ms since the epoch) before which the task does not run; null: now. */
+  readonly runAt: number | null;
+  readonly maxAttempts: number;
+  readonly backoff: Backoff;
+  /** How long one attempt may hold its lease without extending it. */
+  readonly timeoutMs: number;
+}
+
+export interface Task extends TaskSpec {
+  readonly status: TaskStatus;
+  /** Attempts started (claims), including the running one. */
+  readonly attempts: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** Submission order within the partition: FIFO among equal priorities. */
+  readonly seq: number;
+  readonly leaseOwner: string | null;
+  readonly leaseExpiresAt: number | null;
+  /** The log index of the claim that leased the task: a worker must present it to finish. */
+  readonly fencingToken: number | null;
+  readonly result: unknown;
+  readonly lastError: string | null;
+  readonly finishedAt: number | null;
+}
+
+/** The delay before retry number `attempt` (1 = after the first failure). */
+export function backoffDelay(b: Backoff, attempt: number, random: number): number {
+  const base = b.type === 'fixed' ? b.delayMs : b.delayMs * 2 ** Math.min(attempt - 1, 30);
+  const capped = Math.min(base, b.maxDelayMs);
+  return b.type === 'exponential' ? Math.round(capped * (1 - b.jitter * random)) : capped;
+}

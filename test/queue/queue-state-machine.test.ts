@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { encodeEntry, type OpResult, type QueueOp } from '../../src/queue/commands.js';
+import { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
+import { taskId, type Task, type TaskSpec } from '../../src/queue/task.js';
+import { logIndex, term } from '../../src/raft/index.js';
+import { groupId } from '../../src/storage/key-layout.js';
+import { WriteBatch } from '../../src/storage/write-batch.js';
+
+function spec(id: string, over: Partial<TaskSpec> = {}): TaskSpec {
+  return {
+    id: taskId(id),
+    queue: 'default',
+    type: 'noop',
+    payload: { id },
+    priority: 0,
+    runAt: null,
+    maxAttempts: 3,
+    backoff: { type: 'fixed', delayMs: 100, maxDelayMs: 1000, jitter: 0 },
+    timeoutMs: 1000,
+    ...over,
+  };
+}
+
+class Harness {
+  readonly sm = new QueueStateMachine(groupId(1));
+  readonly batch = new WriteBatch();
+  index = 10;
+
+  run(now: number, ops: QueueOp[], random = 0): OpResult[] {
+    const data = encodeEntry({ now, random, ops });
+    return this.sm.apply([{ type: 'normal', index: logIndex(++this.index), term: term(1), data }], this.batch)[0]!;
+  }
+
+  one(now: number, op: QueueOp, random = 0): OpResult {
+    return this.run(now, [op], random)[0]!;
+  }
+
+  claim(now: number, max = 10, owner = 'w1', types: string[] | null = null): Task[] {
+    const r = this.one(now, { op: 'claim', owner, max, types });
+    if (!r.ok || !('tasks' in r)) throw new Error('claim failed');
+    return [...r.tasks];
+  }
+}
+
+const task = (r: OpResult): Task => {
+  if (!r.ok || !('task' in r)) throw new Error(`expected a task, got ${JSON.stringify(r)}`);
+  return r.task;
+};
+
+describe('queue state machine', () => {
+  it('submit is idempotent: an existing ID returns the existing task', () => {
+    const h = new Harness();
+    const first = h.one(1000, { op: 'submit', task: spec('a') });
+    const again = h.one(2000, { op: 'submit', task: spec('a', { type: 'other' }) });
+    expect(first).toMatchObject({ ok: true, created: true });
+    expect(again).toMatchObject({ ok: true, created: false, task: { type: 'noop', createdAt: 1000 } });
+    expect(h.sm.stats().submitted).toBe(1);
+  });
+
+  it('claims by priority, then FIFO; never LIFO', () => {
+    const h = new Harness();
+    h.run(1, [
+      { op: 'submit', task: spec('low-1', { priority: 0 }) },
+      { op: 'submit', task: spec('high-1', { priority: 5 }) },
+      { op: 'submit', task: spec('low-2', { priority: 0 }) },
+      { op: 'submit', task: spec('high-2', { priority: 5 }) },
+    ]);
+    expect(h.claim(2).map((t) => t.id)).toEqual(['high-1', 'high-2', 'low-1', 'low-2']);
+  });
+
+  it('a delayed task is not claimed before its runAt', () => {
+    const h = new Harness();
+    h.one(1000, { op: 'submit', task: spec('later', { runAt: 5000 }) });
+    expect(task(h.one(1000, { op: 'submit', task: spec('now') })).status).toBe('pending');
+    expect(h.sm.get(taskId('later'))!.status).toBe('delayed');
+    expect(h.claim(4999).map((t) => t.id)).toEqual(['now']);
+    expect(h.claim(5000).map((t) => t.id)).toEqual(['later']);
+  });
+
+  it('a claim leases with a fencing token; a stale token cannot complete the task', () => {
+    const h = new Harness();
+    h.one(0, { op: 'submit', task: spec('a', { timeoutMs: 100 }) });
+    const [first] = h.claim(10, 1, 'w1');
+    expect(first).toMatchObject({ status: 'running', attempts: 1, leaseOwner: 'w1', leaseExpiresAt: 110 });
+    expect(h.one(200, { op: 'expire' })).toEqual({ ok: true, count: 1 });
+    expect(h.sm.get(taskId('a'))).toMatchObject({ status: 'delayed', runAt: 300 });
+    const [second] = h.claim(300, 1, 'w2');
+    expect(second!.fencingToken).not.toBe(first!.fencingToken);
+    const late = h.one(310, { op: 'complete', id: taskId('a'), token: first!.fencingToken!, result: 'old' });
+    expect(late).toMatchObject({ ok: false, code: 'ERR_STALE_TOKEN' });
+    expect(task(h.one(320, { op: 'complete', id: taskId('a'), token: second!.fencingToken!, result: 'new' }))).toMatchObject({ status: 'completed', result: 'new' });
+    expect(h.one(330, { op: 'complete', id: taskId('a'), token: second!.fencingToken!, result: 'again' })).toMatchObject({ ok: false, code: 'ERR_INVALID_STATE' });
+    expect(h.sm.stats().completed).toBe(1);
+  });
+
+  it('extending a lease pushes its expiry out', () => {
+    const h = new Harness();
+    h.one(0, { op: 'submit', task: spec('a', { timeoutMs: 100 }) });
+    const [t] = h.claim(0);
+    h.one(90, { op: 'extend', id: t!.id, token: t!.fencingToken! });
+    expect(h.one(150, { op: 'expire' })).toEqual({ ok: true, count: 0 });
+    expect(h.one(191, { op: 'expire' })).toEqual({ ok: true, count: 1 });
+  });
+
+  it('failures retry with backoff until maxAttempts, then the task is dead; retry re-drives it', () => {
+    const h = new Harness();
+    h.one(0, { op: 'submit', task: spec('f', { maxAttempts: 3, backoff: { type: 'exponential', delayMs: 100, maxDelayMs: 250, jitter: 0.5 } }) });
+    const delays: number[] = [];
+    let now = 0;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const [t] = h.claim(now);
+      expect(t!.attempts).toBe(attempt);
+      const after = task(h.one(now, { op: 'fail', id: t!.id, token: t!.fencingToken!, error: `boom ${attempt}` }, 0.5));
+      if (attempt < 3) {
+        expect(after.status).toBe('delayed');
+        delays.push(after.runAt! - now);
+        now = after.runAt!;
+      } else {
+        expect(after).toMatchObject({ status: 'dead', lastError: 'boom 3' });
+      }
+    }
+    // 100 and 200, each less a quarter (jitter 0.5 x random 0.5).
+    expect(delays).toEqual([75, 150]);
+    expect(h.claim(now + 10_000)).toEqual([]);
+    expect(task(h.one(now, { op: 'retry', id: taskId('f') }))).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(h.claim(now)).toHaveLength(1);
+  });
+
+  it('cancels non-terminal tasks only', () => {
+    const h = new Harness();
+    h.one(0, { op: 'submit', task: spec('c') });
+    expect(task(h.one(1, { op: 'cancel', id: taskId('c') })).status).toBe('cancelled');
+    expect(h.one(2, { op: 'cancel', id: taskId('c') })).toMatchObject({ ok: false, code: 'ERR_INVALID_STATE' });
+    expect(h.one(2, { op: 'cancel', id: taskId('nope') })).toMatchObject({ ok: false, code: 'ERR_TASK_NOT_FOUND' });
+    expect(h.claim(3)).toEqual([]);
+  });
+
+  it('claims only the requested types, leaving the others in order', () => {
+    const h = new Harness();
+    h.run(0, [{ op: 'submit', task: spec('x1', { type: 'x' }) }, { op: 'submit', task: spec('y1', { type: 'y' }) }, { op: 'submit', task: spec('x2', { type: 'x' }) }]);
+    expect(h.claim(1, 10, 'w', ['y']).map((t) => t.id)).toEqual(['y1']);
+    expect(h.claim(1).map((t) => t.id)).toEqual(['x1', 'x2']);
+  });
+
+  it('sweeps terminal tasks beyond the retention count or age', () => {
+    const h = new Harness();
+    for (let i = 0; i < 5; i++) {
+      h.one(i, { op: 'submit', task: spec(`t${i}`) });
+      h.one(i, { op: 'cancel', id: taskId(`t${i}`) });
+    }
+    h.one(10, { op: 'submit', task: spec('live') });
+    expect(h.one(10, { op: 'sweep', keep: 3, maxAgeMs: 1_000_000 })).toEqual({ ok: true, count: 2 });
+    expect(h.sm.get(taskId('t0'))).toBeUndefined();
+    expect(h.sm.get(taskId('t2'))).toBeDefined();
+    expect(h.one(1000, { op: 'sweep', keep: 100, maxAgeMs: 500 })).toEqual({ ok: true, count: 3 });
+    expect(h.sm.get(taskId('live'))!.status).toBe('pending');
+  });
+
+  it('two replicas applying the same entries agree, and a snapshot or the persisted rows rebuild the same state', () => {
+    const a = new Harness();
+    const b = new Harness();
+    const ops: [number, QueueOp[]][] = [
+      [0, [{ op: 'submit', task: spec('p', { priority: 1 }) }, { op: 'submit', task: spec('q') }, { op: 'submit', task: spec('r', { runAt: 50 }) }]],
+      [5, [{ op: 'claim', owner: 'w', max: 1, types: null }]],
+      [60, [{ op: 'claim', owner: 'w', max: 5, types: null }]],
+    ];
+    for (const [now, o] of ops) expect(a.run(now, o, 0.3)).toEqual(b.run(now, o, 0.3));
+    const fromSnapshot = new QueueStateMachine(groupId(1));
+    fromSnapshot.restore(a.sm.snapshot(), new WriteBatch());
+    expect([...fromSnapshot.all()]).toEqual([...a.sm.all()]);
+    const rows = new Map<string, [Uint8Array, Uint8Array]>();
+    for (const op of a.batch.take()) {
+      const k = Buffer.from(op.key).toString('hex');
+      if (op.type === 'put') rows.set(k, [op.key, op.value]);
+      else rows.delete(k);
+    }
+    const fromRows = new QueueStateMachine(groupId(1));
+    fromRows.loadRows(rows.values());
+    expect([...fromRows.all()].sort((x, y) => x.seq - y.seq)).toEqual([...a.sm.all()].sort((x, y) => x.seq - y.seq));
+    expect(fromRows.countsByStatus()).toEqual(a.sm.countsByStatus());
+  });
+});
