@@ -24,6 +24,13 @@ export interface NodeConfig {
   /** A node down for this long has its replicas re-created on the others. */
   readonly replaceAfterMs: number;
   readonly requestTimeoutMs: number;
+  /** Task handlers running at once on this node. */
+  readonly concurrency: number;
+  /** How often a leader's processing loop looks for runnable tasks when idle. */
+  readonly pollIntervalMs: number;
+  /** Terminal tasks kept per partition, and for how long at most. */
+  readonly retainCount: number;
+  readonly retainMs: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -44,6 +51,10 @@ interface Defaults {
   readonly nodeDownAfterMs: number;
   readonly replaceAfterMs: number;
   readonly requestTimeoutMs: number;
+  readonly concurrency: number;
+  readonly pollIntervalMs: number;
+  readonly retainCount: number;
+  readonly retainMs: number;
 }
 
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -120,6 +131,10 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
   const nodeDownAfterMs = integer('NODE_DOWN_AFTER_MS', defaults.nodeDownAfterMs, 100, 3_600_000);
   const replaceAfterMs = integer('REPLACE_AFTER_MS', defaults.replaceAfterMs, 100, 604_800_000);
   const requestTimeoutMs = integer('REQUEST_TIMEOUT_MS', defaults.requestTimeoutMs, 100, 600_000);
+  const concurrency = integer('CONCURRENCY', defaults.concurrency, 1, 10_000);
+  const pollIntervalMs = integer('POLL_INTERVAL_MS', defaults.pollIntervalMs, 1, 10_000);
+  const retainCount = integer('RETAIN_COUNT', defaults.retainCount, 0, 100_000_000);
+  const retainMs = integer('RETAIN_MS', defaults.retainMs, 0, 3_650 * 86_400_000);
   if (replaceAfterMs < nodeDownAfterMs) problems.push(`REPLACE_AFTER_MS=${replaceAfterMs}: must be at least NODE_DOWN_AFTER_MS (${nodeDownAfterMs})`);
 
   const dataDir = env.DATA_DIR !== undefined && env.DATA_DIR.trim() !== '' ? env.DATA_DIR : `./data/${nodeId}`;
@@ -143,5 +158,9 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
     nodeDownAfterMs,
     replaceAfterMs,
     requestTimeoutMs,
+    concurrency,
+    pollIntervalMs,
+    retainCount,
+    retainMs,
   };
 }

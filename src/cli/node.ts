@@ -7,15 +7,21 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { ClusterAgent, UnknownNodeError, type PeerAddress } from '../cluster/cluster-agent.js';
-import { EmptyStateMachine } from '../cluster/empty-state-machine.js';
 import { META_GROUP, MetaStateMachine } from '../cluster/meta-state-machine.js';
 import { MultiRaftHost } from '../cluster/multi-raft-host.js';
 import { NodeStore, type NodeIdentity } from '../cluster/node-store.js';
 import { buildApp } from '../http/app.js';
 import { nodeId } from '../raft/index.js';
-import { groupId } from '../storage/key-layout.js';
+import { CpuPool } from '../queue/cpu-pool.js';
+import { builtInHandlers } from '../queue/handlers.js';
+import { Processor } from '../queue/processor.js';
+import { QueueNode } from '../queue/queue-node.js';
+import { QueueStateMachine } from '../queue/queue-state-machine.js';
+import { TaskService } from '../queue/task-service.js';
+import { groupId, type GroupId } from '../storage/key-layout.js';
 import { RocksDatabase } from '../storage/rocks-database.js';
 import { ClusterRpc } from '../transport/cluster-rpc.js';
+import { QueueRpc } from '../transport/queue-rpc.js';
 import { RaftTransport } from '../transport/raft-transport.js';
 import { JoinRefusedError, joinCluster } from './join-cluster.js';
 import { ConfigError, loadNodeConfig, type NodeConfig } from './node-config.js';
@@ -91,6 +97,16 @@ async function main(): Promise<void> {
   let identity = await establishIdentity(config, store, httpAddr, grpcAddr, logger);
   const clusterId = identity.clusterId!;
 
+  // Every partition's tasks are loaded before the host replays the log on top of them.
+  const preloaded = new Map<GroupId, [Uint8Array, Uint8Array][]>();
+  for await (const [k, v] of db.range(Uint8Array.of(0x02), Uint8Array.of(0x03))) {
+    const g = groupId(new DataView(k.buffer, k.byteOffset, k.byteLength).getUint32(1));
+    if (g === META_GROUP) continue;
+    let rows = preloaded.get(g);
+    if (rows === undefined) preloaded.set(g, (rows = []));
+    rows.push([k.slice(), v.slice()]);
+  }
+  const machines = new Map<GroupId, QueueStateMachine>();
   let metaSm: MetaStateMachine | null = null;
   let host: MultiRaftHost | null = null;
   let agent: ClusterAgent | null = null;
@@ -110,6 +126,12 @@ async function main(): Promise<void> {
     },
   });
   const rpc = new ClusterRpc(self, clusterId, (p) => resolve(p));
+  const queueRpc = new QueueRpc(self, clusterId, (p) => resolve(p));
+  let queue: QueueNode | null = null;
+  queueRpc.serve(transport, {
+    propose: (p, ops) => (queue !== null ? queue.handlePropose(p, ops) : Promise.reject(new Error('node is starting'))),
+    read: (p, id, lin) => (queue !== null ? queue.handleRead(p, id, lin) : Promise.reject(new Error('node is starting'))),
+  });
   const ready = (): ClusterAgent => {
     if (agent === null) throw new Error('node is starting');
     return agent;
@@ -139,7 +161,14 @@ async function main(): Promise<void> {
     electionTicks: config.electionTicks,
     requestTimeoutMs: config.requestTimeoutMs,
     stateMachine: (g) => {
-      if (g !== META_GROUP) return new EmptyStateMachine();
+      if (g !== META_GROUP) {
+        // A replica created after start (placement) starts empty; one on disk was loaded above.
+        const sm = new QueueStateMachine(g);
+        sm.loadRows(preloaded.get(g) ?? []);
+        preloaded.delete(g);
+        machines.set(g, sm);
+        return sm;
+      }
       const sm = new MetaStateMachine();
       sm.load(db.getSync(sm.stateKey()));
       metaSm = sm;
@@ -177,7 +206,39 @@ async function main(): Promise<void> {
   });
   agent.start();
 
-  const app = buildApp({ nodeId: config.nodeId, clusterId, cluster: agent, logger });
+  const clusterAgent = agent;
+  const heldMachines = function* (): Generator<[GroupId, QueueStateMachine]> {
+    for (const g of openHost.groupIds()) {
+      const sm = machines.get(g);
+      if (sm !== undefined) yield [g, sm];
+    }
+  };
+  queue = new QueueNode({
+    self,
+    host: openHost,
+    rpc: queueRpc,
+    logger,
+    machine: (g) => (openHost.groupIds().includes(g) ? machines.get(g) : undefined),
+    partitionCount: () => clusterAgent.view()?.partitionCount ?? metaSm?.state().partitions ?? 0,
+    viewLeader: (g) => clusterAgent.view()?.partitions.find((p) => p.id === g)?.leader ?? null,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
+  const cpu = new CpuPool();
+  const processor = new Processor({
+    self,
+    queue,
+    handlers: builtInHandlers(cpu),
+    machines: heldMachines,
+    logger,
+    concurrency: config.concurrency,
+    pollMs: config.pollIntervalMs,
+    retainCount: config.retainCount,
+    retainMs: config.retainMs,
+  });
+  processor.start();
+  const tasks = new TaskService(queue, heldMachines, processor);
+
+  const app = buildApp({ nodeId: config.nodeId, clusterId, cluster: agent, tasks, logger });
   await app.listen({ host: config.httpHost, port: config.httpPort });
   logger.info({ http: httpAddr, grpc: grpcAddr, dataDir: config.dataDir, clusterId }, 'node started');
 
@@ -187,9 +248,12 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping');
     agent?.stop();
+    processor.stop();
     await app.close();
+    await cpu.close();
     await openHost.stop();
     rpc.close();
+    queueRpc.close();
     await transport.stop();
     await db.close();
     process.exit(0);

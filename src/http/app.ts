@@ -5,6 +5,7 @@ import type { ClusterView } from '../cluster/cluster-view.js';
 import type { JoinReply } from '../generated/taskraft/cluster/JoinReply.js';
 import type { JoinMessage } from '../transport/cluster-rpc.js';
 import { statusOf } from './error-status.js';
+import { registerTaskRoutes, type TaskApi } from './task-routes.js';
 
 /** What the HTTP layer needs from the node (ClusterAgent provides it). */
 export interface ClusterControl {
@@ -17,6 +18,8 @@ export interface AppDeps {
   readonly nodeId: string;
   readonly clusterId: string;
   readonly cluster: ClusterControl;
+  /** The task API; absent in tests of the cluster routes alone. */
+  readonly tasks?: TaskApi;
   readonly logger: Logger;
   /** Largest request body accepted, in bytes. */
   readonly bodyLimit?: number;
@@ -88,5 +91,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
   );
 
+  if (deps.tasks !== undefined) registerTaskRoutes(app, deps.tasks);
   return app;
 }

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as ClusterProto } from '../generated/cluster.js';
+import type { ProtoGrpcType as QueueProto } from '../generated/queue.js';
 import type { ProtoGrpcType as RaftProto } from '../generated/raft.js';
 
 /** proto-loader options matching how src/generated was produced (see the gen:proto script). */
@@ -31,4 +32,11 @@ export function loadClusterProto(): ClusterProto {
     protoLoader.loadSync(protoPath('cluster.proto'), PROTO_OPTIONS),
   ) as unknown as ClusterProto;
   return clusterProto;
+}
+
+let queueProto: QueueProto | null = null;
+
+export function loadQueueProto(): QueueProto {
+  queueProto ??= grpc.loadPackageDefinition(protoLoader.loadSync(protoPath('queue.proto'), PROTO_OPTIONS)) as unknown as QueueProto;
+  return queueProto;
 }

@@ -1,0 +1,157 @@
+import type { Logger } from 'pino';
+import type { GroupId } from '../storage/key-layout.js';
+import type { OpResult } from './commands.js';
+import { HandlerError, type Handler } from './handlers.js';
+import type { QueueNode } from './queue-node.js';
+import type { QueueStateMachine } from './queue-state-machine.js';
+import type { Task } from './task.js';
+
+export interface ProcessorOptions {
+  readonly self: string;
+  readonly queue: QueueNode;
+  readonly handlers: ReadonlyMap<string, Handler>;
+  /** The partitions this node holds, with their state machines. */
+  readonly machines: () => Iterable<[GroupId, QueueStateMachine]>;
+  readonly logger: Logger;
+  /** Handlers running at once on this node, over all partitions. */
+  readonly concurrency: number;
+  readonly pollMs: number;
+  /** Retention: terminal tasks kept per partition, and their maximum age. */
+  readonly retainCount: number;
+  readonly retainMs: number;
+}
+
+/**
+ * The processing loop of every partition this node leads: claims runnable tasks (priority, then
+ * FIFO) up to the node's concurrency, runs their handlers, and completes or fails them, many per
+ * log entry. It also expires leases whose time has passed and sweeps old terminal tasks. A new
+ * leader simply starts claiming: tasks leased by the old one finish (their results are forwarded
+ * to the new leader) or come back when their lease expires.
+ */
+export class Processor {
+  private running = 0;
+  private readonly claiming = new Set<GroupId>();
+  private readonly expiring = new Set<GroupId>();
+  private readonly lastSweep = new Map<GroupId, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly abort = new AbortController();
+  private readonly types: string[];
+  private readonly counters = { started: 0, succeeded: 0, failed: 0, rejected: 0 };
+  /** Completions per second over the last 10 s, for stats. */
+  private readonly recent: number[] = [];
+
+  constructor(private readonly opts: ProcessorOptions) {
+    this.types = [...opts.handlers.keys()];
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.pump(), this.opts.pollMs);
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.abort.abort(new Error('node stopping'));
+  }
+
+  /** Runs a round now (e.g. right after a submit was applied). */
+  kick(): void {
+    setImmediate(() => this.pump());
+  }
+
+  stats(): { running: number; concurrency: number; started: number; succeeded: number; failed: number; rejected: number; completedPerSec: number } {
+    const now = Date.now();
+    while (this.recent.length > 0 && this.recent[0]! < now - 10_000) this.recent.shift();
+    return { running: this.running, concurrency: this.opts.concurrency, ...this.counters, completedPerSec: this.recent.length / 10 };
+  }
+
+  private pump(): void {
+    const now = Date.now();
+    for (const [g, sm] of this.opts.machines()) {
+      if (!this.opts.queue.leads(g)) continue;
+      const expiry = sm.nextLeaseExpiry();
+      if (expiry !== null && expiry <= now && !this.expiring.has(g)) void this.expire(g);
+      if (now - (this.lastSweep.get(g) ?? 0) > 5_000) {
+        this.lastSweep.set(g, now);
+        if (sm.terminalCount() > 0) void this.opts.queue.op(g, { op: 'sweep', keep: this.opts.retainCount, maxAgeMs: this.opts.retainMs }).catch(() => undefined);
+      }
+      const free = this.opts.concurrency - this.running;
+      if (free > 0 && !this.claiming.has(g) && sm.hasRunnable(now)) void this.claim(g, Math.min(free, 256));
+    }
+  }
+
+  private async expire(g: GroupId): Promise<void> {
+    this.expiring.add(g);
+    try {
+      await this.opts.queue.op(g, { op: 'expire' });
+    } catch (e) {
+      this.opts.logger.debug({ partition: g, err: (e as Error).message }, 'lease expiry round failed');
+    } finally {
+      this.expiring.delete(g);
+    }
+  }
+
+  private async claim(g: GroupId, max: number): Promise<void> {
+    this.claiming.add(g);
+    // Reserve the slots now so concurrent claims on other partitions respect the limit.
+    this.running += max;
+    let claimed: readonly Task[] = [];
+    try {
+      const r = await this.opts.queue.op(g, { op: 'claim', owner: this.opts.self, max, types: this.types });
+      if (r.ok && 'tasks' in r) claimed = r.tasks;
+    } catch (e) {
+      this.opts.logger.debug({ partition: g, err: (e as Error).message }, 'claim failed');
+    } finally {
+      this.running -= max - claimed.length;
+      this.claiming.delete(g);
+    }
+    for (const t of claimed) void this.run(g, t);
+    if (claimed.length === max) this.kick();
+  }
+
+  private async run(g: GroupId, task: Task): Promise<void> {
+    this.counters.started++;
+    const token = task.fencingToken ?? 0;
+    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(task.timeoutMs)]);
+    let outcome: { ok: true; result: unknown } | { ok: false; error: string };
+    try {
+      const handler = this.opts.handlers.get(task.type);
+      if (handler === undefined) throw new HandlerError(`no handler for type "${task.type}"`);
+      const result = await handler(task, {
+        fencingToken: token,
+        signal,
+        extendLease: async () => {
+          const r = await this.opts.queue.op(g, { op: 'extend', id: task.id, token });
+          if (!r.ok) throw new HandlerError(`lease lost: ${r.message}`);
+        },
+      });
+      outcome = { ok: true, result: result ?? null };
+    } catch (e) {
+      outcome = { ok: false, error: e instanceof Error ? e.message : String(e) };
+    }
+    if (this.abort.signal.aborted) {
+      // Stopping: the lease runs out and the task is retried elsewhere.
+      this.running--;
+      return;
+    }
+    try {
+      const r: OpResult = outcome.ok
+        ? await this.opts.queue.op(g, { op: 'complete', id: task.id, token, result: outcome.result })
+        : await this.opts.queue.op(g, { op: 'fail', id: task.id, token, error: outcome.error });
+      if (!r.ok) {
+        // The lease was lost (expired and re-claimed, or the task cancelled): our result is void.
+        this.counters.rejected++;
+        this.opts.logger.info({ task: task.id, code: r.code }, 'result refused: the attempt no longer holds the task');
+      } else if (outcome.ok) {
+        this.counters.succeeded++;
+        this.recent.push(Date.now());
+      } else {
+        this.counters.failed++;
+      }
+    } catch (e) {
+      this.opts.logger.warn({ task: task.id, err: (e as Error).message }, 'could not record a result; the lease will expire and the task run again');
+    } finally {
+      this.running--;
+      this.kick();
+    }
+  }
+}

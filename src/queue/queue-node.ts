@@ -1,0 +1,196 @@
+import type { Logger } from 'pino';
+import { NotLeaderError } from '../cluster/errors.js';
+import type { MultiRaftHost } from '../cluster/multi-raft-host.js';
+import { nodeId } from '../raft/index.js';
+import type { GroupId } from '../storage/key-layout.js';
+import type { ProposeReply, QueueRpc, ReadReply } from '../transport/queue-rpc.js';
+import { encodeEntry, type OpResult, type QueueOp } from './commands.js';
+import { QueueError } from './errors.js';
+import { partitionOf } from './partition-of.js';
+import type { QueueStateMachine } from './queue-state-machine.js';
+import type { Task, TaskId } from './task.js';
+
+export interface QueueNodeOptions {
+  readonly self: string;
+  readonly host: MultiRaftHost;
+  readonly rpc: QueueRpc;
+  readonly logger: Logger;
+  /** This node's state machine of a partition, if it holds one. */
+  readonly machine: (g: GroupId) => QueueStateMachine | undefined;
+  readonly partitionCount: () => number;
+  /** The leader of a partition this node does not hold, from the cluster view. */
+  readonly viewLeader: (g: GroupId) => string | null;
+  readonly requestTimeoutMs: number;
+  /** Operations per log entry: many concurrent requests share one entry (and one fsync). */
+  readonly maxOpsPerEntry?: number;
+}
+
+interface Waiting {
+  readonly op: QueueOp;
+  readonly resolve: (r: OpResult) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/**
+ * A node's entry point to the queue: routes each operation to its partition's leader (here, or
+ * over gRPC), and on the leader gathers the operations that arrive in one event-loop turn into
+ * one log entry. Reads are linearizable (ReadIndex at the leader) unless asked to be local.
+ */
+export class QueueNode {
+  private readonly outbox = new Map<GroupId, Waiting[]>();
+  private flushScheduled = false;
+  private readonly maxOps: number;
+
+  constructor(private readonly opts: QueueNodeOptions) {
+    this.maxOps = opts.maxOpsPerEntry ?? 512;
+  }
+
+  partitionOf(id: TaskId): GroupId {
+    const count = this.opts.partitionCount();
+    if (count === 0) throw new QueueError('ERR_NO_LEADER', 'the cluster has no partitions yet');
+    return partitionOf(id, count);
+  }
+
+  /** Applies one operation on its partition; resolves with its result once applied. */
+  op(g: GroupId, op: QueueOp): Promise<OpResult> {
+    return new Promise((resolve, reject) => {
+      let list = this.outbox.get(g);
+      if (list === undefined) this.outbox.set(g, (list = []));
+      list.push({ op, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Whether this node currently leads the partition (its processing loop runs here). */
+  leads(g: GroupId): boolean {
+    return this.opts.host.groupIds().includes(g) && this.opts.host.leaderOf(g) === this.opts.self;
+  }
+
+  async get(id: TaskId, linearizable: boolean): Promise<Task | null> {
+    const g = this.partitionOf(id);
+    const deadline = Date.now() + this.opts.requestTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const local = this.opts.machine(g);
+      if (local !== undefined && (!linearizable || this.leads(g))) {
+        if (linearizable) await this.opts.host.linearizableBarrier(g);
+        return local.get(id) ?? null;
+      }
+      const leader = this.leaderOf(g);
+      if (leader !== null && leader !== this.opts.self) {
+        const reply = await this.opts.rpc.read(nodeId(leader), g, id, linearizable, this.opts.requestTimeoutMs).catch((e: unknown) => this.unreachable<ReadReply>(e));
+        if (reply.ok) return reply.taskJson ? (JSON.parse(reply.taskJson) as Task) : null;
+        if (reply.code !== 'ERR_NOT_LEADER') throw new QueueError('ERR_FORWARD', reply.message ?? 'read failed');
+      }
+      if (Date.now() + backoff(attempt) > deadline) throw new QueueError('ERR_NO_LEADER', `no leader of partition ${g} answered within ${this.opts.requestTimeoutMs} ms`);
+      await sleep(backoff(attempt));
+    }
+  }
+
+  // ---- gRPC handlers (requests forwarded by other nodes) ----------------------------------------
+
+  async handlePropose(partition: number, opsJson: string): Promise<ProposeReply> {
+    const g = partition as GroupId;
+    if (!this.leads(g)) return this.notLeader(g);
+    const ops = JSON.parse(opsJson) as QueueOp[];
+    try {
+      const results = await this.proposeHere(g, ops);
+      return { ok: true, resultsJson: JSON.stringify(results) };
+    } catch (e) {
+      if (e instanceof NotLeaderError) return this.notLeader(g);
+      return { ok: false, code: (e as { code?: string }).code ?? 'ERR_INTERNAL', message: (e as Error).message };
+    }
+  }
+
+  async handleRead(partition: number, id: string, linearizable: boolean): Promise<ReadReply> {
+    const g = partition as GroupId;
+    const sm = this.opts.machine(g);
+    if (sm === undefined || (linearizable && !this.leads(g))) return this.notLeader(g);
+    try {
+      if (linearizable) await this.opts.host.linearizableBarrier(g);
+      const t = sm.get(id as TaskId);
+      return { ok: true, taskJson: t === undefined ? '' : JSON.stringify(t) };
+    } catch (e) {
+      if (e instanceof NotLeaderError) return this.notLeader(g);
+      throw e;
+    }
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batches = [...this.outbox];
+    this.outbox.clear();
+    for (const [g, waiting] of batches) {
+      for (let i = 0; i < waiting.length; i += this.maxOps) void this.send(g, waiting.slice(i, i + this.maxOps));
+    }
+  }
+
+  /** Delivers a batch to the partition's leader, following leadership until the deadline. */
+  private async send(g: GroupId, batch: Waiting[]): Promise<void> {
+    const deadline = Date.now() + this.opts.requestTimeoutMs;
+    const ops = batch.map((w) => w.op);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const results = await this.tryOnce(g, ops);
+        if (results !== null) {
+          batch.forEach((w, i) => w.resolve(results[i]!));
+          return;
+        }
+        if (Date.now() + backoff(attempt) > deadline) throw new QueueError('ERR_NO_LEADER', `no leader of partition ${g} answered within ${this.opts.requestTimeoutMs} ms`);
+        await sleep(backoff(attempt));
+      }
+    } catch (e) {
+      for (const w of batch) w.reject(e as Error);
+    }
+  }
+
+  /** The results, or null when the leader moved (try again). */
+  private async tryOnce(g: GroupId, ops: QueueOp[]): Promise<OpResult[] | null> {
+    if (this.leads(g)) {
+      try {
+        return await this.proposeHere(g, ops);
+      } catch (e) {
+        if (e instanceof NotLeaderError) return null;
+        throw e;
+      }
+    }
+    const leader = this.leaderOf(g);
+    if (leader === null || leader === this.opts.self) return null;
+    const reply = await this.opts.rpc.propose(nodeId(leader), g, JSON.stringify(ops), this.opts.requestTimeoutMs).catch((e: unknown) => this.unreachable<ProposeReply>(e));
+    if (reply.ok) return JSON.parse(reply.resultsJson ?? '[]') as OpResult[];
+    if (reply.code === 'ERR_NOT_LEADER') return null;
+    throw new QueueError('ERR_FORWARD', `${reply.code ?? 'ERR'}: ${reply.message ?? 'forwarded proposal failed'}`);
+  }
+
+  private async proposeHere(g: GroupId, ops: readonly QueueOp[]): Promise<OpResult[]> {
+    // The leader stamps time and randomness; apply itself never reads either.
+    const data = encodeEntry({ now: Date.now(), random: Math.random(), ops });
+    return (await this.opts.host.propose(g, data)) as OpResult[];
+  }
+
+  private leaderOf(g: GroupId): string | null {
+    if (this.opts.host.groupIds().includes(g)) {
+      const l = this.opts.host.leaderOf(g);
+      if (l !== null) return l;
+    }
+    return this.opts.viewLeader(g);
+  }
+
+  private notLeader(g: GroupId): { ok: false; code: string; message: string; leaderHint: string } {
+    const hint = this.opts.host.groupIds().includes(g) ? (this.opts.host.leaderOf(g) ?? '') : '';
+    return { ok: false, code: 'ERR_NOT_LEADER', message: `${this.opts.self} does not lead partition ${g}`, leaderHint: hint };
+  }
+
+  /** A leader that cannot be reached is treated like a moved leader: look again, retry. */
+  private unreachable<T extends { ok?: boolean; code?: string }>(e: unknown): T {
+    this.opts.logger.debug({ err: (e as Error).message }, 'forward failed');
+    return { ok: false, code: 'ERR_NOT_LEADER' } as T;
+  }
+}
+
+const backoff = (attempt: number): number => Math.min(25 * 2 ** attempt, 500);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,161 @@
+import type { GroupId } from '../storage/key-layout.js';
+import type { OpResult } from './commands.js';
+import { QueueError } from './errors.js';
+import type { Processor } from './processor.js';
+import type { QueueNode } from './queue-node.js';
+import type { QueueStateMachine } from './queue-state-machine.js';
+import { TERMINAL, taskId, type Backoff, type Task, type TaskSpec, type TaskStatus } from './task.js';
+import { newTaskId } from './task-ids.js';
+
+/** A submit as clients send it (HTTP): everything but `type` is optional. */
+export interface SubmitInput {
+  readonly type: string;
+  readonly payload?: unknown;
+  readonly id?: string;
+  readonly queue?: string;
+  readonly priority?: number;
+  readonly delayMs?: number;
+  /** Absolute time, ms since the epoch. */
+  readonly runAt?: number;
+  readonly maxAttempts?: number;
+  readonly backoff?: Partial<Backoff>;
+  readonly timeoutMs?: number;
+}
+
+export interface ListFilter {
+  readonly status?: TaskStatus;
+  readonly type?: string;
+  readonly queue?: string;
+  readonly limit: number;
+  /** Tasks with IDs after this one (the previous page's last). */
+  readonly cursor?: string;
+}
+
+export const TASK_DEFAULTS = {
+  queue: 'default',
+  priority: 0,
+  maxAttempts: 3,
+  backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 60_000, jitter: 0.2 } satisfies Backoff,
+  timeoutMs: 30_000,
+} as const;
+
+/** Largest payload, as JSON text. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+/** What the HTTP API does with tasks, on top of the node's queue routing. */
+export class TaskService {
+  constructor(
+    private readonly queue: QueueNode,
+    private readonly machines: () => Iterable<[GroupId, QueueStateMachine]>,
+    private readonly processor: Processor,
+  ) {}
+
+  /** Submits tasks (each on its own partition's leader). Existing IDs return the existing task. */
+  async submit(inputs: readonly SubmitInput[]): Promise<{ task: Task; created: boolean }[]> {
+    const now = Date.now();
+    const specs = inputs.map((i) => toSpec(i, now));
+    const results = await Promise.all(specs.map((spec) => this.queue.op(this.queue.partitionOf(spec.id), { op: 'submit', task: spec })));
+    return results.map((r) => {
+      const t = expectTask(r);
+      return { task: t, created: 'created' in r && r.created === true };
+    });
+  }
+
+  async get(id: string, linearizable: boolean): Promise<Task> {
+    const t = await this.queue.get(taskId(id), linearizable);
+    if (t === null) throw new QueueError('ERR_TASK_NOT_FOUND', `no task ${id}`);
+    return t;
+  }
+
+  /** Long-poll: the task once terminal, or as it is when `timeoutMs` runs out. */
+  async wait(id: string, timeoutMs: number): Promise<Task> {
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+      const t = await this.get(id, false);
+      if (TERMINAL.has(t.status) || Date.now() + delay > deadline) return t;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  async cancel(id: string): Promise<Task> {
+    const tid = taskId(id);
+    return expectTask(await this.queue.op(this.queue.partitionOf(tid), { op: 'cancel', id: tid }));
+  }
+
+  async retry(id: string): Promise<Task> {
+    const tid = taskId(id);
+    return expectTask(await this.queue.op(this.queue.partitionOf(tid), { op: 'retry', id: tid }));
+  }
+
+  /** This node's tasks: those of the partitions it leads, by ID, a page at a time. */
+  list(f: ListFilter): { tasks: Task[]; nextCursor: string | null } {
+    const matching: Task[] = [];
+    for (const [g, sm] of this.machines()) {
+      if (!this.queue.leads(g)) continue;
+      for (const t of sm.all()) {
+        if (f.status !== undefined && t.status !== f.status) continue;
+        if (f.type !== undefined && t.type !== f.type) continue;
+        if (f.queue !== undefined && t.queue !== f.queue) continue;
+        if (f.cursor !== undefined && t.id <= f.cursor) continue;
+        matching.push(t);
+      }
+    }
+    matching.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const page = matching.slice(0, f.limit);
+    return { tasks: page, nextCursor: matching.length > f.limit ? page[page.length - 1]!.id : null };
+  }
+
+  /** This node: partitions held and led, tasks by status (led partitions), processing counters. */
+  stats(): Record<string, unknown> {
+    const held: number[] = [];
+    const led: number[] = [];
+    const byStatus: Record<TaskStatus, number> = { pending: 0, delayed: 0, running: 0, completed: 0, dead: 0, cancelled: 0 };
+    const byQueue: Record<string, Record<string, number>> = {};
+    const totals = { submitted: 0, completed: 0, failedAttempts: 0, dead: 0, cancelled: 0 };
+    for (const [g, sm] of this.machines()) {
+      held.push(g);
+      if (!this.queue.leads(g)) continue;
+      led.push(g);
+      for (const [s, n] of Object.entries(sm.countsByStatus())) byStatus[s as TaskStatus] += n;
+      for (const [k, v] of Object.entries(sm.stats())) totals[k as keyof typeof totals] += v;
+      for (const t of sm.all()) {
+        const q = (byQueue[t.queue] ??= {});
+        q[t.status] = (q[t.status] ?? 0) + 1;
+      }
+    }
+    return {
+      partitionsHeld: held.sort((a, b) => a - b),
+      partitionsLed: led.sort((a, b) => a - b),
+      tasksByStatus: byStatus,
+      queueDepth: byStatus.pending + byStatus.delayed,
+      byQueue,
+      partitionCounters: totals,
+      processor: this.processor.stats(),
+    };
+  }
+}
+
+function toSpec(i: SubmitInput, now: number): TaskSpec {
+  const payload = i.payload ?? null;
+  if (JSON.stringify(payload).length > MAX_PAYLOAD_BYTES) {
+    throw new QueueError('ERR_PAYLOAD_TOO_LARGE', `payload is larger than ${MAX_PAYLOAD_BYTES} bytes of JSON`);
+  }
+  const runAt = i.runAt ?? (i.delayMs !== undefined && i.delayMs > 0 ? now + i.delayMs : null);
+  return {
+    id: i.id !== undefined ? taskId(i.id) : newTaskId(now),
+    queue: i.queue ?? TASK_DEFAULTS.queue,
+    type: i.type,
+    payload,
+    priority: i.priority ?? TASK_DEFAULTS.priority,
+    runAt,
+    maxAttempts: i.maxAttempts ?? TASK_DEFAULTS.maxAttempts,
+    backoff: { ...TASK_DEFAULTS.backoff, ...i.backoff },
+    timeoutMs: i.timeoutMs ?? TASK_DEFAULTS.timeoutMs,
+  };
+}
+
+function expectTask(r: OpResult): Task {
+  if (!r.ok) throw new QueueError(r.code, r.message);
+  if (!('task' in r)) throw new QueueError('ERR_FORWARD', 'unexpected result');
+  return r.task;
+}
