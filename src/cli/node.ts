@@ -61,7 +61,7 @@ async function establishIdentity(config: NodeConfig, store: NodeStore, httpAddr:
       identity = { ...identity, clusterId: admitted.clusterId };
       await store.saveIdentity(identity);
       logger.info({ clusterId: identity.clusterId }, 'admitted to the cluster');
-    } else if (config.joinAddrs.length > 0 && identity.founding === null) {
+    } else if (config.joinAddrs.length > 0) {
       // A known node coming back: asking again refreshes its addresses and its list of peers.
       const again = await join(1_000).catch((e: unknown) => {
         if (e instanceof JoinRefusedError) throw e;

@@ -9,7 +9,7 @@ import type { ClusterView, ClusterViewGroup, ClusterViewNode } from './cluster-v
 import { ClusterError, NotLeaderError } from './errors.js';
 import { META_GROUP, encodeMetaCommand, type MetaCommand, type MetaResult, type MetaStateMachine, type NodeRecord } from './meta-state-machine.js';
 import type { MultiRaftHost } from './multi-raft-host.js';
-import { Placement } from './placement.js';
+import { Placement, placeableNodes } from './placement.js';
 import { isPlaced, reconcile, type ClusterAction, type LeaderReport } from './reconciler.js';
 
 export interface ClusterAgentOptions {
@@ -245,7 +245,8 @@ export class ClusterAgent {
       const report = this.buildReport();
       if (this.isMetaLeader()) {
         this.receiveReport(report);
-        this.currentView = this.assembleView();
+        // Kept on disk like any node's, so that this node finds its peers after a restart.
+        this.adoptView(this.assembleView());
         return;
       }
       this.metaLeaderSince = null;
@@ -348,10 +349,10 @@ export class ClusterAgent {
    * of the doubt from the moment this node took over. */
   private placement(now: number, lastSeen: ReadonlyMap<string, number>): Placement {
     const since = this.metaLeaderSince ?? now;
-    const placeable = this.metaNodes()
-      .filter((n) => n.state === 'active' && now - (lastSeen.get(n.id) ?? since) <= this.opts.replaceAfterMs)
-      .map((n) => n.id);
-    return new Placement(placeable);
+    const active = this.metaNodes()
+      .filter((n) => n.state === 'active')
+      .map((n) => ({ id: n.id, lastSeen: lastSeen.get(n.id) ?? since }));
+    return new Placement(placeableNodes(active, now, this.opts.replaceAfterMs));
   }
 
   /** Latest leader report of each group, from live nodes; the highest term wins a dispute. */

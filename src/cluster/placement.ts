@@ -26,3 +26,16 @@ export class Placement {
     return this.ring.range(placementKey(group), Math.min(REPLICATION_FACTOR, this.nodes.length), true);
   }
 }
+
+/**
+ * The nodes replicas may be placed on: active nodes not silent for longer than `replaceAfterMs`.
+ * Replacing a node needs somewhere to put its replicas, so with fewer than REPLICATION_FACTOR such
+ * nodes the given-up ones (most recently seen first) keep their places rather than groups
+ * shrinking below three voters.
+ */
+export function placeableNodes(active: readonly { id: string; lastSeen: number }[], now: number, replaceAfterMs: number): string[] {
+  const placeable = active.filter((n) => now - n.lastSeen <= replaceAfterMs).map((n) => n.id);
+  const givenUp = active.filter((n) => !placeable.includes(n.id)).sort((a, b) => b.lastSeen - a.lastSeen);
+  while (placeable.length < REPLICATION_FACTOR && givenUp.length > 0) placeable.push(givenUp.shift()!.id);
+  return placeable;
+}

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { NotLeaderError } from '../cluster/errors.js';
+import { NotLeaderError, ProposalLostError, ProposalRejectedError } from '../cluster/errors.js';
 import type { MultiRaftHost } from '../cluster/multi-raft-host.js';
 import { nodeId } from '../raft/index.js';
 import type { GroupId } from '../storage/key-layout.js';
@@ -99,7 +99,7 @@ export class QueueNode {
       const results = await this.proposeHere(g, ops);
       return { ok: true, resultsJson: JSON.stringify(results) };
     } catch (e) {
-      if (e instanceof NotLeaderError) return this.notLeader(g);
+      if (retryable(e)) return this.notLeader(g);
       return { ok: false, code: (e as { code?: string }).code ?? 'ERR_INTERNAL', message: (e as Error).message };
     }
   }
@@ -154,7 +154,7 @@ export class QueueNode {
       try {
         return await this.proposeHere(g, ops);
       } catch (e) {
-        if (e instanceof NotLeaderError) return null;
+        if (retryable(e)) return null;
         throw e;
       }
     }
@@ -190,6 +190,15 @@ export class QueueNode {
     this.opts.logger.debug({ err: (e as Error).message }, 'forward failed');
     return { ok: false, code: 'ERR_NOT_LEADER' } as T;
   }
+}
+
+/**
+ * Failures that leave the operations unapplied, so sending them again is safe: leadership moved or
+ * is moving, the entry was overwritten by a new leader, or the leader shed load (its cap on
+ * uncommitted entries). The caller retries until its deadline.
+ */
+function retryable(e: unknown): boolean {
+  return e instanceof NotLeaderError || e instanceof ProposalLostError || e instanceof ProposalRejectedError;
 }
 
 const backoff = (attempt: number): number => Math.min(25 * 2 ** attempt, 500);

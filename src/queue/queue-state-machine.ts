@@ -154,9 +154,11 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
       case 'submit': {
         const existing = this.tasks.get(o.task.id);
         if (existing !== undefined) return { ok: true, task: existing, created: false };
-        const delayedUntil = o.task.runAt !== null && o.task.runAt > now ? o.task.runAt : null;
+        const runAt = o.task.runAt ?? (o.task.delayMs !== null && o.task.delayMs > 0 ? now + o.task.delayMs : null);
+        const delayedUntil = runAt !== null && runAt > now ? runAt : null;
         const t: Task = {
           ...o.task,
+          runAt,
           status: delayedUntil === null ? 'pending' : 'delayed',
           attempts: 0,
           createdAt: now,

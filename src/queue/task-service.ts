@@ -140,14 +140,14 @@ function toSpec(i: SubmitInput, now: number): TaskSpec {
   if (JSON.stringify(payload).length > MAX_PAYLOAD_BYTES) {
     throw new QueueError('ERR_PAYLOAD_TOO_LARGE', `payload is larger than ${MAX_PAYLOAD_BYTES} bytes of JSON`);
   }
-  const runAt = i.runAt ?? (i.delayMs !== undefined && i.delayMs > 0 ? now + i.delayMs : null);
   return {
     id: i.id !== undefined ? taskId(i.id) : newTaskId(now),
     queue: i.queue ?? TASK_DEFAULTS.queue,
     type: i.type,
     payload,
     priority: i.priority ?? TASK_DEFAULTS.priority,
-    runAt,
+    runAt: i.runAt ?? null,
+    delayMs: i.runAt === undefined && i.delayMs !== undefined && i.delayMs > 0 ? i.delayMs : null,
     maxAttempts: i.maxAttempts ?? TASK_DEFAULTS.maxAttempts,
     backoff: { ...TASK_DEFAULTS.backoff, ...i.backoff },
     timeoutMs: i.timeoutMs ?? TASK_DEFAULTS.timeoutMs,

@@ -31,6 +31,9 @@ export interface TaskSpec {
   readonly priority: number;
   /** Absolute time (ms since the epoch) before which the task does not run; null: now. */
   readonly runAt: number | null;
+  /** A delay counted from acceptance, which the leader turns into runAt when it applies the
+   * submit (so time spent forwarding or retrying does not eat into it). */
+  readonly delayMs: number | null;
   readonly maxAttempts: number;
   readonly backoff: Backoff;
   /** How long one attempt may hold its lease without extending it. */

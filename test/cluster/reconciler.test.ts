@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Placement } from '../../src/cluster/placement.js';
+import { Placement, placeableNodes } from '../../src/cluster/placement.js';
 import { reconcile, type LeaderReport, type ReconcileInput } from '../../src/cluster/reconciler.js';
 import { groupId, type GroupId } from '../../src/storage/key-layout.js';
 
@@ -157,5 +157,33 @@ describe('placement', () => {
     const a = new Placement(['n1', 'n2', 'n3', 'n4', 'n5']);
     const b = new Placement(['n5', 'n3', 'n1', 'n4', 'n2']);
     for (let p = 0; p <= 32; p++) expect(a.replicas(groupId(p))).toEqual(b.replicas(groupId(p)));
+  });
+});
+
+describe('placeable nodes', () => {
+  it('gives up on nodes silent past the replacement window, but never below three', () => {
+    const nodes = [
+      { id: 'a', lastSeen: 1000 },
+      { id: 'b', lastSeen: 1000 },
+      { id: 'c', lastSeen: 1000 },
+      { id: 'd', lastSeen: 100 },
+    ];
+    expect(placeableNodes(nodes, 1000, 500).sort()).toEqual(['a', 'b', 'c']);
+    expect(placeableNodes(nodes, 1000, 5000).sort()).toEqual(['a', 'b', 'c', 'd']);
+    // Two left of three: the dead one keeps its place rather than every group shrinking to two.
+    const three = [
+      { id: 'a', lastSeen: 1000 },
+      { id: 'b', lastSeen: 1000 },
+      { id: 'c', lastSeen: 100 },
+    ];
+    expect(placeableNodes(three, 1000, 500).sort()).toEqual(['a', 'b', 'c']);
+    // Of two silent ones, the more recently seen fills the gap.
+    const four = [
+      { id: 'a', lastSeen: 1000 },
+      { id: 'b', lastSeen: 1000 },
+      { id: 'c', lastSeen: 100 },
+      { id: 'd', lastSeen: 200 },
+    ];
+    expect(placeableNodes(four, 1000, 500).sort()).toEqual(['a', 'b', 'd']);
   });
 });

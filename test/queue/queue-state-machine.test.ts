@@ -14,6 +14,7 @@ function spec(id: string, over: Partial<TaskSpec> = {}): TaskSpec {
     payload: { id },
     priority: 0,
     runAt: null,
+    delayMs: null,
     maxAttempts: 3,
     backoff: { type: 'fixed', delayMs: 100, maxDelayMs: 1000, jitter: 0 },
     timeoutMs: 1000,
@@ -66,6 +67,13 @@ describe('queue state machine', () => {
       { op: 'submit', task: spec('high-2', { priority: 5 }) },
     ]);
     expect(h.claim(2).map((t) => t.id)).toEqual(['high-1', 'high-2', 'low-1', 'low-2']);
+  });
+
+  it('a relative delay counts from when the leader applies the submit', () => {
+    const h = new Harness();
+    expect(task(h.one(1000, { op: 'submit', task: spec('d', { delayMs: 500 }) }))).toMatchObject({ status: 'delayed', runAt: 1500 });
+    expect(h.claim(1499)).toEqual([]);
+    expect(h.claim(1500).map((t) => t.id)).toEqual(['d']);
   });
 
   it('a delayed task is not claimed before its runAt', () => {

@@ -1,0 +1,162 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Task } from '../../src/queue/task.js';
+import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
+
+/**
+ * The queue end to end on 3 real node processes: tasks submitted to every node's HTTP port while
+ * the node leading the most partitions is SIGKILLed and brought back; every acknowledged task must
+ * end completed exactly once. Then retries into the dead-letter state and re-driving, idempotent
+ * submits, delays, and bad input.
+ */
+const P = 8;
+const TOTAL = 1200;
+
+describe('task queue end to end with real processes', () => {
+  const cluster = new TestCluster(19610, { PARTITIONS: String(P), CONCURRENCY: '32' });
+  afterAll(() => cluster.destroy(), 30_000);
+  const nodes = [1, 2, 3].map((k) => cluster.node(k));
+
+  async function submit(k: number, body: unknown): Promise<{ status: number; task?: Task; code?: string }> {
+    try {
+      const r = await nodes[k]!.post<Task & { code?: string }>('/tasks/submit', body);
+      return r.status < 300 ? { status: r.status, task: r.body } : { status: r.status, code: r.body.code ?? '' };
+    } catch (e) {
+      return { status: 0, code: (e as Error).message };
+    }
+  }
+
+  it('starts a 3-node cluster', async () => {
+    nodes[0]!.start();
+    nodes[1]!.start({ JOIN_ADDR: '127.0.0.1:19610' });
+    nodes[2]!.start({ JOIN_ADDR: '127.0.0.1:19610' });
+    await cluster.waitFor('3 voters everywhere, balanced', 60_000, (v) => fullyReplicated(v, ['node-1', 'node-2', 'node-3']) && v.balanced);
+  }, 90_000);
+
+  it('loses no acknowledged task and completes each exactly once through a leader SIGKILL and restart', async () => {
+    const acked = new Map<string, Task>();
+    const refused: string[] = [];
+    const types = ['noop', 'sleep', 'noop', 'sleep'];
+    let next = 0;
+    let killed = false;
+    const view = (await cluster.view())!;
+    const busiest = [...view.nodes].sort((a, b) => b.partitionsLed.length - a.partitionsLed.length)[0]!;
+    const victim = cluster.nodes.get(busiest.id)!;
+    const victimIndex = nodes.indexOf(victim);
+
+    async function client(c: number): Promise<void> {
+      while (next < TOTAL) {
+        const i = next++;
+        if (i === TOTAL / 3 && !killed) {
+          killed = true;
+          await victim.kill('SIGKILL');
+          setTimeout(() => victim.start({ JOIN_ADDR: `127.0.0.1:${victimIndex === 0 ? 19611 : 19610}` }), 1500);
+        }
+        const body = {
+          id: `e2e-${i}`,
+          type: types[i % types.length],
+          payload: { ms: 5 + (i % 20) },
+          priority: i % 3,
+          // Short leases: tasks leased by the killed node come back within seconds.
+          timeoutMs: 2000,
+          ...(i % 10 === 0 ? { delayMs: 300 } : {}),
+        };
+        // Clients spread over all nodes and move on when one is down, as a load balancer would.
+        for (let tries = 0; tries < 6; tries++) {
+          const k = (c + i + tries) % 3;
+          if (!nodes[k]!.running()) continue;
+          const r = await submit(k, body);
+          if (r.task !== undefined) {
+            acked.set(body.id, r.task);
+            break;
+          }
+          if (tries === 5) refused.push(`${body.id}: ${r.status} ${r.code}`);
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      }
+    }
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 24 }, (_, c) => client(c)));
+    console.log(`queue e2e: ${acked.size}/${TOTAL} submits acknowledged in ${Date.now() - started} ms (${busiest.id} killed at 1/3); ${refused.length} refused after retries`);
+    expect(acked.size).toBeGreaterThan(TOTAL * 0.9);
+
+    await cluster.waitFor(`${busiest.id} back`, 60_000, (v) => v.nodes.every((n) => n.live) && v.partitions.every((p) => p.leader !== null));
+    const deadline = Date.now() + 90_000;
+    let unfinished: string[] = [...acked.keys()];
+    const final = new Map<string, Task>();
+    while (unfinished.length > 0 && Date.now() < deadline) {
+      const still: string[] = [];
+      for (let i = 0; i < unfinished.length; i += 50) {
+        const chunk = unfinished.slice(i, i + 50);
+        await Promise.all(
+          chunk.map(async (id, j) => {
+            const r = await nodes[(i + j) % 3]!.getJson<Task>(`/tasks/${id}`).catch(() => null);
+            if (r?.status === 200 && r.body.status === 'completed') final.set(id, r.body);
+            else still.push(id);
+          }),
+        );
+      }
+      unfinished = still;
+      if (unfinished.length > 0) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(unfinished.slice(0, 10)).toEqual([]);
+
+    // Exactly once: each partition's replicated counter of completions equals its completed tasks.
+    const stats = await Promise.all(nodes.map((n) => n.getJson<{ partitionsLed: number[]; partitionCounters: { completed: number }; tasksByStatus: { completed: number } }>('/tasks/stats')));
+    const completions = stats.reduce((s, r) => s + r.body.partitionCounters.completed, 0);
+    const completedTasks = stats.reduce((s, r) => s + r.body.tasksByStatus.completed, 0);
+    expect(completions).toBe(completedTasks);
+    expect(stats.flatMap((r) => r.body.partitionsLed).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // A retried task's runAt is its retry time; the first attempt shows the submit's delay.
+    const delayed = [...final.values()].filter((t) => Number(t.id.slice(4)) % 10 === 0 && t.attempts === 1);
+    expect(delayed.length).toBeGreaterThan(0);
+    for (const t of delayed) expect([t.id, t.runAt! - t.createdAt, t.finishedAt! >= t.runAt!]).toEqual([t.id, 300, true]);
+    const retried = [...final.values()].filter((t) => t.attempts > 1).length;
+    console.log(`queue e2e: all ${final.size} acknowledged tasks completed, one completion record each (${completions} records); ${retried} needed a second attempt`);
+  }, 240_000);
+
+  it('a failing task retries with backoff, ends dead, and can be re-driven', async () => {
+    const r = await submit(0, { id: 'always-fails', type: 'fail', maxAttempts: 2, backoff: { type: 'fixed', delayMs: 200 } });
+    expect(r.status).toBe(201);
+    const dead = await nodes[1]!.getJson<Task>('/tasks/always-fails/wait?timeout=20000');
+    expect(dead.body).toMatchObject({ status: 'dead', attempts: 2, lastError: 'this handler always fails' });
+    const again = await nodes[2]!.post<Task>('/tasks/always-fails/retry');
+    expect([again.status, again.body.status, again.body.attempts]).toEqual([200, 'pending', 0]);
+    const deadAgain = await nodes[0]!.getJson<Task>('/tasks/always-fails/wait?timeout=20000');
+    expect(deadAgain.body).toMatchObject({ status: 'dead', attempts: 2 });
+    const notDead = await nodes[0]!.post<{ code: string }>('/tasks/e2e-1/retry');
+    expect([notDead.status, notDead.body.code]).toEqual([409, 'ERR_INVALID_STATE']);
+  }, 60_000);
+
+  it('resubmitting an ID returns the existing task; cancel works once', async () => {
+    const first = await submit(0, { id: 'same-id', type: 'sleep', payload: { ms: 60_000 }, delayMs: 60_000 });
+    const second = await submit(2, { id: 'same-id', type: 'noop' });
+    expect([first.status, second.status]).toEqual([201, 200]);
+    expect(second.task).toMatchObject({ id: 'same-id', type: 'sleep', createdAt: first.task!.createdAt });
+    const del = await fetch(`${nodes[1]!.url}/tasks/same-id`, { method: 'DELETE' });
+    expect([del.status, ((await del.json()) as Task).status]).toEqual([200, 'cancelled']);
+    const del2 = await fetch(`${nodes[1]!.url}/tasks/same-id`, { method: 'DELETE' });
+    expect(del2.status).toBe(409);
+  }, 30_000);
+
+  it('bad input gets a 4xx with a code and changes nothing', async () => {
+    const url = `${nodes[0]!.url}/tasks/submit`;
+    const post = (body: string) => fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const cases: [string, number][] = [
+      ['{not json', 400],
+      [JSON.stringify({ payload: {} }), 400],
+      [JSON.stringify({ type: 5 }), 400],
+      [JSON.stringify({ type: 'noop', priority: 'high' }), 400],
+      [JSON.stringify({ type: 'noop', id: 'has spaces' }), 400],
+      [JSON.stringify({ type: 'noop', extra: true }), 400],
+      [JSON.stringify({ type: 'noop', id: 'big', payload: 'x'.repeat(70_000) }), 413],
+      [JSON.stringify({ type: 'noop', payload: 'y'.repeat(2_000_000) }), 413],
+    ];
+    for (const [body, status] of cases) {
+      const res = await post(body);
+      expect([body.slice(0, 40), res.status]).toEqual([body.slice(0, 40), status]);
+      expect(((await res.json()) as { code?: string }).code).toBeTruthy();
+    }
+    expect((await nodes[1]!.getJson<{ code: string }>('/tasks/big')).status).toBe(404);
+    expect((await nodes[1]!.getJson<{ code: string }>('/tasks/status?id=nope')).body.code).toBe('ERR_TASK_NOT_FOUND');
+  }, 30_000);
+});
