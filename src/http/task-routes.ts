@@ -12,6 +12,8 @@ export interface TaskApi {
   retry(id: string): Promise<Task>;
   list(f: ListFilter): { tasks: Task[]; nextCursor: string | null };
   stats(): Record<string, unknown>;
+  claimFor(owner: string, max: number, types: readonly string[] | null, waitMs: number): Promise<Task[]>;
+  finish(id: string, token: number, outcome: { kind: 'extend' } | { kind: 'complete'; result: unknown } | { kind: 'fail'; error: string }): Promise<Task>;
 }
 
 const name = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' } as const;
@@ -101,6 +103,47 @@ export function registerTaskRoutes(app: FastifyInstance, tasks: TaskApi): void {
   app.delete<{ Params: { id: string } }>('/tasks/:id', { schema: { params: idParam } }, async (req) => tasks.cancel(req.params.id));
 
   app.post<{ Params: { id: string } }>('/tasks/:id/retry', { schema: { params: idParam } }, async (req) => tasks.retry(req.params.id));
+
+  // Remote workers, in any language: claim (long-poll), then heartbeat and complete or fail with
+  // the claim's fencing token.
+  app.post<{ Body: { worker: string; max: number; types?: string[]; waitMs: number } }>(
+    '/workers/claim',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['worker'],
+          properties: {
+            worker: name,
+            max: { type: 'integer', minimum: 1, maximum: 100, default: 1 },
+            types: { type: 'array', maxItems: 100, items: name },
+            waitMs: { type: 'integer', minimum: 0, maximum: 30_000, default: 10_000 },
+          },
+        },
+      },
+    },
+    async (req) => ({ tasks: await tasks.claimFor(req.body.worker, req.body.max, req.body.types ?? null, req.body.waitMs) }),
+  );
+
+  const tokenBody = (extra: Record<string, unknown>, required: string[]) =>
+    ({ type: 'object', additionalProperties: false, required: ['token', ...required], properties: { token: { type: 'integer', minimum: 0 }, ...extra } }) as const;
+
+  app.post<{ Params: { id: string }; Body: { token: number } }>(
+    '/tasks/:id/heartbeat',
+    { schema: { params: idParam, body: tokenBody({}, []) } },
+    async (req) => tasks.finish(req.params.id, req.body.token, { kind: 'extend' }),
+  );
+  app.post<{ Params: { id: string }; Body: { token: number; result?: unknown } }>(
+    '/tasks/:id/complete',
+    { schema: { params: idParam, body: tokenBody({ result: {} }, []) } },
+    async (req) => tasks.finish(req.params.id, req.body.token, { kind: 'complete', result: req.body.result ?? null }),
+  );
+  app.post<{ Params: { id: string }; Body: { token: number; error: string } }>(
+    '/tasks/:id/fail',
+    { schema: { params: idParam, body: tokenBody({ error: { type: 'string', maxLength: 4096 } }, ['error']) } },
+    async (req) => tasks.finish(req.params.id, req.body.token, { kind: 'fail', error: req.body.error }),
+  );
 }
 
 function stripUndefined(q: { status?: TaskStatus; type?: string; queue?: string; limit: number; cursor?: string }): ListFilter {

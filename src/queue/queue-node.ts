@@ -45,6 +45,10 @@ export class QueueNode {
     this.maxOps = opts.maxOpsPerEntry ?? 512;
   }
 
+  partitionCount(): number {
+    return this.opts.partitionCount();
+  }
+
   partitionOf(id: TaskId): GroupId {
     const count = this.opts.partitionCount();
     if (count === 0) throw new QueueError('ERR_NO_LEADER', 'the cluster has no partitions yet');

@@ -1,4 +1,4 @@
-import type { GroupId } from '../storage/key-layout.js';
+import { groupId, type GroupId } from '../storage/key-layout.js';
 import type { OpResult } from './commands.js';
 import { QueueError } from './errors.js';
 import type { Processor } from './processor.js';
@@ -85,6 +85,46 @@ export class TaskService {
   async retry(id: string): Promise<Task> {
     const tid = taskId(id);
     return expectTask(await this.queue.op(this.queue.partitionOf(tid), { op: 'retry', id: tid }));
+  }
+
+  /**
+   * A remote worker's claim: leases up to `max` runnable tasks (of `types`, if given) for `owner`,
+   * trying this node's partitions first and then the others, and waits up to `waitMs` for work.
+   */
+  async claimFor(owner: string, max: number, types: readonly string[] | null, waitMs: number): Promise<Task[]> {
+    const deadline = Date.now() + waitMs;
+    const count = this.queue.partitionCount();
+    let start = Math.floor(Math.random() * Math.max(1, count));
+    for (let delay = 25; ; delay = Math.min(delay * 2, 200)) {
+      const order = Array.from({ length: count }, (_, i) => groupId(((start + i) % count) + 1));
+      order.sort((a, b) => Number(this.queue.leads(b)) - Number(this.queue.leads(a)));
+      const out: Task[] = [];
+      for (const g of order) {
+        if (out.length >= max) break;
+        const local = [...this.machines()].find(([x]) => x === g)?.[1];
+        // Skip partitions this node can see are empty; the others are asked.
+        if (local !== undefined && this.queue.leads(g) && !local.hasRunnable(Date.now())) continue;
+        const r = await this.queue.op(g, { op: 'claim', owner, max: max - out.length, types });
+        if (r.ok && 'tasks' in r) out.push(...r.tasks);
+      }
+      if (out.length > 0 || Date.now() + delay > deadline) return out;
+      start++;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  /** A remote worker's heartbeat, result or failure, accepted only with the attempt's token. */
+  async finish(id: string, token: number, outcome: { kind: 'extend' } | { kind: 'complete'; result: unknown } | { kind: 'fail'; error: string }): Promise<Task> {
+    const tid = taskId(id);
+    const g = this.queue.partitionOf(tid);
+    switch (outcome.kind) {
+      case 'extend':
+        return expectTask(await this.queue.op(g, { op: 'extend', id: tid, token }));
+      case 'complete':
+        return expectTask(await this.queue.op(g, { op: 'complete', id: tid, token, result: outcome.result }));
+      case 'fail':
+        return expectTask(await this.queue.op(g, { op: 'fail', id: tid, token, error: outcome.error }));
+    }
   }
 
   /** This node's tasks: those of the partitions it leads, by ID, a page at a time. */

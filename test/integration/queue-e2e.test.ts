@@ -127,6 +127,28 @@ describe('task queue end to end with real processes', () => {
     expect([notDead.status, notDead.body.code]).toEqual([409, 'ERR_INVALID_STATE']);
   }, 60_000);
 
+  it('remote workers: a worker whose lease expired cannot complete the task after another worker took it', async () => {
+    // No built-in handler for this type, so only remote workers claim it.
+    const r = await submit(1, { id: 'remote-1', type: 'external', timeoutMs: 400, backoff: { type: 'fixed', delayMs: 50 } });
+    expect(r.status).toBe(201);
+    const a = await nodes[0]!.post<{ tasks: Task[] }>('/workers/claim', { worker: 'worker-a', types: ['external'], waitMs: 5000 });
+    expect(a.body.tasks.map((t) => [t.id, t.leaseOwner])).toEqual([['remote-1', 'worker-a']]);
+    const tokenA = a.body.tasks[0]!.fencingToken!;
+    expect((await nodes[2]!.post<Task>('/tasks/remote-1/heartbeat', { token: tokenA })).status).toBe(200);
+    // worker-a goes quiet; its lease expires and worker-b gets the task.
+    const b = await nodes[2]!.post<{ tasks: Task[] }>('/workers/claim', { worker: 'worker-b', types: ['external'], waitMs: 10_000 });
+    expect(b.body.tasks.map((t) => [t.id, t.leaseOwner, t.attempts])).toEqual([['remote-1', 'worker-b', 2]]);
+    const tokenB = b.body.tasks[0]!.fencingToken!;
+    const late = await nodes[1]!.post<{ code: string }>('/tasks/remote-1/complete', { token: tokenA, result: 'stale' });
+    expect([late.status, late.body.code]).toEqual([409, 'ERR_STALE_TOKEN']);
+    const done = await nodes[0]!.post<Task>('/tasks/remote-1/complete', { token: tokenB, result: { by: 'b' } });
+    expect([done.status, done.body.status, done.body.result]).toEqual([200, 'completed', { by: 'b' }]);
+    const again = await nodes[0]!.post<{ code: string }>('/tasks/remote-1/fail', { token: tokenB, error: 'late' });
+    expect([again.status, again.body.code]).toEqual([409, 'ERR_INVALID_STATE']);
+    const empty = await nodes[1]!.post<{ tasks: Task[] }>('/workers/claim', { worker: 'worker-c', types: ['external'], waitMs: 200 });
+    expect(empty.body.tasks).toEqual([]);
+  }, 60_000);
+
   it('resubmitting an ID returns the existing task; cancel works once', async () => {
     const first = await submit(0, { id: 'same-id', type: 'sleep', payload: { ms: 60_000 }, delayMs: 60_000 });
     const second = await submit(2, { id: 'same-id', type: 'noop' });
