@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import type { JoinReply } from '../generated/taskraft/cluster/JoinReply.js';
 import type { JoinMessage } from '../transport/cluster-rpc.js';
+import { ClusterWide } from './cluster-wide.js';
 import { statusOf } from './error-status.js';
 import { registerTaskRoutes, type TaskApi } from './task-routes.js';
 
@@ -91,6 +92,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
   );
 
-  if (deps.tasks !== undefined) registerTaskRoutes(app, deps.tasks);
+  if (deps.tasks !== undefined) registerTaskRoutes(app, deps.tasks, new ClusterWide(() => deps.cluster.view()));
   return app;
 }

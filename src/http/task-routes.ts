@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ListFilter, SubmitInput } from '../queue/task-service.js';
 import type { Task, TaskStatus } from '../queue/task.js';
 import { TASK_ID_PATTERN } from '../queue/task-ids.js';
+import type { ClusterWide } from './cluster-wide.js';
 
 /** What the task routes need (TaskService provides it). */
 export interface TaskApi {
@@ -52,7 +53,7 @@ const idParam = { type: 'object', required: ['id'], properties: { id } } as cons
 const STATUSES: TaskStatus[] = ['pending', 'delayed', 'running', 'completed', 'dead', 'cancelled'];
 
 /** The task API (seed-compatible routes and their REST equivalents). */
-export function registerTaskRoutes(app: FastifyInstance, tasks: TaskApi): void {
+export function registerTaskRoutes(app: FastifyInstance, tasks: TaskApi, clusterWide: ClusterWide | null): void {
   app.post<{ Body: SubmitInput }>('/tasks/submit', { schema: { body: submitSchema } }, async (req, reply) => {
     const [r] = await tasks.submit([req.body]);
     return reply.status(r!.created ? 201 : 200).send(r!.task);
@@ -87,6 +88,22 @@ export function registerTaskRoutes(app: FastifyInstance, tasks: TaskApi): void {
   );
 
   app.get('/tasks/stats', async () => tasks.stats());
+
+  if (clusterWide !== null) {
+    app.get<{ Querystring: { limit: number } }>(
+      '/tasks',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            properties: { status: { enum: STATUSES }, type: name, queue: name, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, cursor: id },
+          },
+        },
+      },
+      async (req) => clusterWide.list(new URLSearchParams(req.query as unknown as Record<string, string>), req.query.limit),
+    );
+    app.get('/stats', async () => clusterWide.stats());
+  }
 
   app.get<{ Params: { id: string }; Querystring: { consistency: 'linearizable' | 'local' } }>(
     '/tasks/:id',

@@ -71,7 +71,8 @@ export class TaskService {
   async wait(id: string, timeoutMs: number): Promise<Task> {
     const deadline = Date.now() + timeoutMs;
     for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
-      const t = await this.get(id, false);
+      // Linearizable: a lagging local replica could miss the task, or show an old state forever.
+      const t = await this.get(id, true);
       if (TERMINAL.has(t.status) || Date.now() + delay > deadline) return t;
       await new Promise((r) => setTimeout(r, delay));
     }
