@@ -31,6 +31,8 @@ export interface NodeConfig {
   /** Terminal tasks kept per partition, and for how long at most. */
   readonly retainCount: number;
   readonly retainMs: number;
+  /** A module exporting task handlers by type (HANDLERS), absolute; null: built-ins only. */
+  readonly handlersModule: string | null;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -137,6 +139,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
   const retainMs = integer('RETAIN_MS', defaults.retainMs, 0, 3_650 * 86_400_000);
   if (replaceAfterMs < nodeDownAfterMs) problems.push(`REPLACE_AFTER_MS=${replaceAfterMs}: must be at least NODE_DOWN_AFTER_MS (${nodeDownAfterMs})`);
 
+  const handlersModule = env.HANDLERS !== undefined && env.HANDLERS.trim() !== '' ? resolve(env.HANDLERS.trim()) : null;
   const dataDir = env.DATA_DIR !== undefined && env.DATA_DIR.trim() !== '' ? env.DATA_DIR : `./data/${nodeId}`;
 
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -162,5 +165,6 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
     pollIntervalMs,
     retainCount,
     retainMs,
+    handlersModule,
   };
 }

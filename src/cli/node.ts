@@ -24,6 +24,7 @@ import { ClusterRpc } from '../transport/cluster-rpc.js';
 import { QueueRpc } from '../transport/queue-rpc.js';
 import { RaftTransport } from '../transport/raft-transport.js';
 import { JoinRefusedError, joinCluster } from './join-cluster.js';
+import { HandlersModuleError, loadHandlers } from './load-handlers.js';
 import { ConfigError, loadNodeConfig, type NodeConfig } from './node-config.js';
 
 /** Start-up failures end the process with one JSON line naming a stable code. */
@@ -86,6 +87,19 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
+  // User handlers load first: a broken module stops the node before it joins anything.
+  const cpu = new CpuPool();
+  const handlers = builtInHandlers(cpu);
+  if (config.handlersModule !== null) {
+    try {
+      const user = await loadHandlers(config.handlersModule);
+      for (const [type, fn] of user) handlers.set(type, fn);
+      logger.info({ module: config.handlersModule, types: [...user.keys()] }, 'loaded task handlers');
+    } catch (e) {
+      if (e instanceof HandlersModuleError) fatal(e.code, e.message);
+      throw e;
+    }
+  }
   const self = nodeId(config.nodeId);
   const advertised = config.advertiseHost.includes(':') ? `[${config.advertiseHost}]` : config.advertiseHost;
   const httpAddr = `${advertised}:${config.httpPort}`;
@@ -223,11 +237,10 @@ async function main(): Promise<void> {
     viewLeader: (g) => clusterAgent.view()?.partitions.find((p) => p.id === g)?.leader ?? null,
     requestTimeoutMs: config.requestTimeoutMs,
   });
-  const cpu = new CpuPool();
   const processor = new Processor({
     self,
     queue,
-    handlers: builtInHandlers(cpu),
+    handlers,
     machines: heldMachines,
     logger,
     concurrency: config.concurrency,

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/queue/task.js';
 import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
@@ -12,7 +13,8 @@ const P = 8;
 const TOTAL = 1200;
 
 describe('task queue end to end with real processes', () => {
-  const cluster = new TestCluster(19610, { PARTITIONS: String(P), CONCURRENCY: '32' });
+  const handlers = fileURLToPath(new URL('../fixtures/user-handlers.mjs', import.meta.url));
+  const cluster = new TestCluster(19610, { PARTITIONS: String(P), CONCURRENCY: '32', HANDLERS: handlers });
   afterAll(() => cluster.destroy(), 30_000);
   const nodes = [1, 2, 3].map((k) => cluster.node(k));
 
@@ -165,6 +167,17 @@ describe('task queue end to end with real processes', () => {
     expect([again.status, again.body.code]).toEqual([409, 'ERR_INVALID_STATE']);
     const empty = await nodes[1]!.post<{ tasks: Task[] }>('/workers/claim', { worker: 'worker-c', types: ['external'], waitMs: 200 });
     expect(empty.body.tasks).toEqual([]);
+  }, 60_000);
+
+  it('runs user handlers from the HANDLERS module; a broken module stops a node at start', async () => {
+    const r = await submit(2, { id: 'user-1', type: 'upper', payload: { text: 'hello' } });
+    expect(r.status).toBe(201);
+    const done = await nodes[0]!.getJson<Task>('/tasks/user-1/wait?timeout=10000');
+    expect(done.body).toMatchObject({ status: 'completed', result: { text: 'HELLO', token: expect.any(Number) } });
+    const broken = cluster.stranger('node-9', 19610 + 8);
+    broken.start({ HANDLERS: '/nonexistent/handlers.mjs', JOIN_ADDR: '127.0.0.1:19610' });
+    expect(await broken.waitExit(30_000)).toBe(1);
+    expect(broken.output.join('\n')).toContain('ERR_HANDLERS');
   }, 60_000);
 
   it('resubmitting an ID returns the existing task; cancel works once', async () => {
