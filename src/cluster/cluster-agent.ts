@@ -86,6 +86,7 @@ export class ClusterAgent {
   /** Groups with an action in flight: one step at a time per group. */
   private readonly acting = new Set<GroupId>();
   private currentView: ClusterView | null = null;
+  private ring: Placement | null = null;
   private metaLeaderSince: number | null = null;
   private reportTarget = 0;
   private timers: NodeJS.Timeout[] = [];
@@ -115,8 +116,14 @@ export class ClusterAgent {
     return this.metaNodes().find((n) => n.id === peer)?.grpcAddr ?? this.peers.get(peer)?.grpcAddr ?? null;
   }
 
+  /** The latest view; on the meta leader, assembled afresh at most every 50 ms (request paths
+   * ask for it on every call). */
   view(): ClusterView | null {
-    return this.isMetaLeader() ? this.assembleView() : this.currentView;
+    if (!this.isMetaLeader()) return this.currentView;
+    if (this.currentView === null || this.currentView.metaLeader !== this.opts.self || this.now() - this.currentView.at > 50) {
+      this.currentView = this.assembleView();
+    }
+    return this.currentView;
   }
 
   // ---- requests any node accepts, forwarded to the meta leader -------------------------------
@@ -352,7 +359,10 @@ export class ClusterAgent {
     const active = this.metaNodes()
       .filter((n) => n.state === 'active')
       .map((n) => ({ id: n.id, lastSeen: lastSeen.get(n.id) ?? since }));
-    return new Placement(placeableNodes(active, now, this.opts.replaceAfterMs));
+    const nodes = placeableNodes(active, now, this.opts.replaceAfterMs).sort();
+    // Building a ring hashes every node's virtual points: do it only when the set changes.
+    if (this.ring === null || this.ring.nodes.join('\n') !== nodes.join('\n')) this.ring = new Placement(nodes);
+    return this.ring;
   }
 
   /** Latest leader report of each group, from live nodes; the highest term wins a dispute. */

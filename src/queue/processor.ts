@@ -75,7 +75,7 @@ export class Processor {
         if (sm.terminalCount() > 0) void this.opts.queue.op(g, { op: 'sweep', keep: this.opts.retainCount, maxAgeMs: this.opts.retainMs }).catch(() => undefined);
       }
       const free = this.opts.concurrency - this.running;
-      if (free > 0 && !this.claiming.has(g) && sm.hasRunnable(now)) void this.claim(g, Math.min(free, 256));
+      if (free > 0 && !this.claiming.has(g) && sm.hasRunnable(now, this.types)) void this.claim(g, Math.min(free, 256));
     }
   }
 

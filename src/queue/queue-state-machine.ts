@@ -37,6 +37,8 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   private readonly leases = new Heap<{ id: TaskId; expiresAt: number; token: number }>((a, b) => a.expiresAt < b.expiresAt);
   private readonly finished = new Heap<{ id: TaskId; at: number }>((a, b) => a.at < b.at);
   private readonly byStatus = new Map<TaskStatus, number>();
+  /** Pending tasks per type: a loop that handles some types only asks when one of them waits. */
+  private readonly pendingByType = new Map<string, number>();
   private seq = 0;
   private counters: QueueCounters = { submitted: 0, completed: 0, failedAttempts: 0, dead: 0, cancelled: 0 };
   private readonly prefix: Uint8Array;
@@ -80,9 +82,12 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     }
   }
 
-  /** Whether a claim at `now` would find work (runnable now, or a delayed task now due). */
-  hasRunnable(now: number): boolean {
-    return this.peekRunnable() !== undefined || this.peekDelayed(now) !== undefined;
+  /** Whether a claim at `now` for `types` (null: any) would find work: one of them pending, or a
+   * delayed task now due (a claim promotes those first). */
+  hasRunnable(now: number, types: readonly string[] | null = null): boolean {
+    if (this.peekDelayed(now) !== undefined) return true;
+    if (types === null) return this.peekRunnable() !== undefined;
+    return types.some((t) => (this.pendingByType.get(t) ?? 0) > 0);
   }
 
   terminalCount(): number {
@@ -134,6 +139,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   private reset(): void {
     this.tasks.clear();
     this.byStatus.clear();
+    this.pendingByType.clear();
     for (const h of [this.runnable, this.delayed, this.leases, this.finished] as Heap<unknown>[]) while (h.pop() !== undefined);
     this.seq = 0;
     this.counters = { submitted: 0, completed: 0, failedAttempts: 0, dead: 0, cancelled: 0 };
@@ -306,8 +312,8 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   /** Stores a task's new version and indexes it by its status. */
   private put(t: Task): Task {
     const before = this.tasks.get(t.id);
-    if (before !== undefined) this.byStatus.set(before.status, (this.byStatus.get(before.status) ?? 1) - 1);
-    this.byStatus.set(t.status, (this.byStatus.get(t.status) ?? 0) + 1);
+    if (before !== undefined) this.count(before, -1);
+    this.count(t, 1);
     this.tasks.set(t.id, t);
     this.touched.add(t.id);
     switch (t.status) {
@@ -331,8 +337,13 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
 
   private remove(t: Task): void {
     this.tasks.delete(t.id);
-    this.byStatus.set(t.status, (this.byStatus.get(t.status) ?? 1) - 1);
+    this.count(t, -1);
     this.touched.add(t.id);
+  }
+
+  private count(t: Task, delta: 1 | -1): void {
+    this.byStatus.set(t.status, (this.byStatus.get(t.status) ?? 0) + delta);
+    if (t.status === 'pending') this.pendingByType.set(t.type, (this.pendingByType.get(t.type) ?? 0) + delta);
   }
 
   private key(kind: string, rest = ''): Uint8Array {

@@ -104,7 +104,7 @@ export class TaskService {
         if (out.length >= max) break;
         const local = [...this.machines()].find(([x]) => x === g)?.[1];
         // Skip partitions this node can see are empty; the others are asked.
-        if (local !== undefined && this.queue.leads(g) && !local.hasRunnable(Date.now())) continue;
+        if (local !== undefined && this.queue.leads(g) && !local.hasRunnable(Date.now(), types)) continue;
         const r = await this.queue.op(g, { op: 'claim', owner, max: max - out.length, types });
         if (r.ok && 'tasks' in r) out.push(...r.tasks);
       }

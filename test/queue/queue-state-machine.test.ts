@@ -146,7 +146,9 @@ describe('queue state machine', () => {
   it('claims only the requested types, leaving the others in order', () => {
     const h = new Harness();
     h.run(0, [{ op: 'submit', task: spec('x1', { type: 'x' }) }, { op: 'submit', task: spec('y1', { type: 'y' }) }, { op: 'submit', task: spec('x2', { type: 'x' }) }]);
+    expect([h.sm.hasRunnable(1, ['y']), h.sm.hasRunnable(1, ['z'])]).toEqual([true, false]);
     expect(h.claim(1, 10, 'w', ['y']).map((t) => t.id)).toEqual(['y1']);
+    expect([h.sm.hasRunnable(1, ['y']), h.sm.hasRunnable(1, ['x']), h.sm.hasRunnable(1)]).toEqual([false, true, true]);
     expect(h.claim(1).map((t) => t.id)).toEqual(['x1', 'x2']);
   });
 

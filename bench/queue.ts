@@ -1,0 +1,175 @@
+/**
+ * The partition benchmark: for each partition count, a fresh 3-node cluster on this machine (real
+ * processes, RocksDB, gRPC, HTTP), `noop` tasks submitted over HTTP by concurrent clients spread
+ * over all three nodes, and:
+ *   - submit throughput and latency (closed loop, --concurrency clients, --seconds),
+ *   - end-to-end latency, submit to completed, at a fixed offered load (--rate tasks/s),
+ *   - drain throughput: a backlog of --backlog tasks becoming due at once, until all completed.
+ *
+ *   npm run bench [-- --partitions 1,4,16,64 --seconds 5 --concurrency 64 --rate 1000 --backlog 10000]
+ *
+ * Prints a table and writes bench/results/queue.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Task } from '../src/queue/task.js';
+import { TestCluster, fullyReplicated } from '../test/support/taskraft-node.js';
+
+const { values } = parseArgs({
+  options: {
+    partitions: { type: 'string', default: '1,4,16,64' },
+    seconds: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '64' },
+    rate: { type: 'string', default: '1000' },
+    backlog: { type: 'string', default: '10000' },
+  },
+});
+const partitionCounts = values.partitions.split(',').map(Number);
+const seconds = Number(values.seconds);
+const concurrency = Number(values.concurrency);
+const rate = Number(values.rate);
+const backlog = Number(values.backlog);
+if (partitionCounts.some((p) => !(p >= 1 && p <= 1024)) || !(seconds > 0) || !(concurrency >= 1) || !(rate > 0) || !(backlog >= 1)) {
+  console.error('usage: bench [--partitions 1,4,16,64] [--seconds S] [--concurrency C] [--rate R] [--backlog N]');
+  process.exit(2);
+}
+
+const pct = (sorted: number[], p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!);
+const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function submit(url: string, body: object): Promise<Task | null> {
+  try {
+    const res = await fetch(`${url}/tasks/submit`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    return res.status < 300 ? ((await res.json()) as Task) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Closed loop: `concurrency` clients, each submitting one task after the other. */
+async function submitThroughput(urls: string[], tag: string): Promise<{ perSec: number; p50: number; p99: number; errors: number; ok: number }> {
+  const lat: number[] = [];
+  let errors = 0;
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, c) => {
+      while (performance.now() < end) {
+        const i = n++;
+        const t0 = performance.now();
+        const t = await submit(urls[(c + i) % urls.length]!, { type: 'noop', id: `${tag}-${i}` });
+        if (t === null) errors++;
+        else lat.push(performance.now() - t0);
+      }
+    }),
+  );
+  lat.sort((a, b) => a - b);
+  return { perSec: lat.length / ((performance.now() - started) / 1000), p50: pct(lat, 50), p99: pct(lat, 99), errors, ok: lat.length };
+}
+
+/** Open loop at `rate`/s; end-to-end = the task's finishedAt minus the moment its submit was sent. */
+async function endToEnd(urls: string[], tag: string): Promise<{ offered: number; p50: number; p99: number; lost: number }> {
+  const sentAt = new Map<string, number>();
+  const total = Math.round(rate * seconds);
+  const start = Date.now();
+  const inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - Date.now();
+    if (wait > 1) await sleep(wait);
+    const id = `${tag}-${i}`;
+    sentAt.set(id, Date.now());
+    inflight.push(submit(urls[i % urls.length]!, { type: 'noop', id }));
+  }
+  await Promise.all(inflight);
+  const done = await collectCompleted(urls[0]!, tag, sentAt.size, 60_000);
+  const e2e: number[] = [];
+  for (const [id, t] of done) e2e.push(t.finishedAt! - sentAt.get(id)!);
+  e2e.sort((a, b) => a - b);
+  return { offered: rate, p50: pct(e2e, 50), p99: pct(e2e, 99), lost: sentAt.size - done.size };
+}
+
+/** A backlog that becomes due all at once; drain rate = backlog / (last finish - due time). */
+async function drain(urls: string[], tag: string): Promise<{ perSec: number; tasks: number }> {
+  const delayMs = 4000 + backlog / 2;
+  const dueAt = Date.now() + delayMs;
+  const batches: object[][] = [];
+  for (let i = 0; i < backlog; i += 500) batches.push(Array.from({ length: Math.min(500, backlog - i) }, (_, j) => ({ type: 'noop', id: `${tag}-${i + j}`, runAt: dueAt })));
+  await Promise.all(
+    batches.map((tasks, b) =>
+      fetch(`${urls[b % urls.length]}/tasks/batch`, { method: 'POST', body: JSON.stringify({ tasks }), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(60_000) }),
+    ),
+  );
+  if (Date.now() > dueAt) console.warn(`  drain: submitting the backlog took past its due time; the drain figure is pessimistic`);
+  const done = await collectCompleted(urls[0]!, tag, backlog, 120_000);
+  const last = Math.max(...[...done.values()].map((t) => t.finishedAt!));
+  return { perSec: done.size / ((last - dueAt) / 1000), tasks: done.size };
+}
+
+/** Polls the cluster-wide list until `expected` tasks with the tag's prefix are completed. */
+async function collectCompleted(url: string, tag: string, expected: number, timeoutMs: number): Promise<Map<string, Task>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = new Map<string, Task>();
+    let cursor: string | null = `${tag}-`;
+    while (cursor !== null) {
+      const res = await fetch(`${url}/tasks?status=completed&limit=1000&cursor=${encodeURIComponent(cursor)}`, { signal: AbortSignal.timeout(30_000) });
+      const page = (await res.json()) as { tasks: Task[]; nextCursor: string | null };
+      for (const t of page.tasks) if (t.id.startsWith(`${tag}-`)) found.set(t.id, t);
+      const lastId = page.tasks[page.tasks.length - 1]?.id;
+      cursor = page.nextCursor !== null && lastId !== undefined && lastId.startsWith(`${tag}-`) ? page.nextCursor : null;
+    }
+    if (found.size >= expected || Date.now() > deadline) return found;
+    await sleep(500);
+  }
+}
+
+const rows: Record<string, number | string>[] = [];
+let basePort = 21100;
+for (const partitions of partitionCounts) {
+  const cluster = new TestCluster(basePort, {
+    PARTITIONS: String(partitions),
+    LOG_LEVEL: 'error',
+    NODE_DOWN_AFTER_MS: '5000',
+    REPLACE_AFTER_MS: '300000',
+    REQUEST_TIMEOUT_MS: '10000',
+    CONCURRENCY: '256',
+    RETAIN_COUNT: '1000000',
+  });
+  basePort += 10;
+  try {
+    cluster.node(1).start();
+    await cluster.waitFor('node-1 up', 60_000, (v) => fullyReplicated(v, ['node-1']));
+    cluster.node(2).start({ JOIN_ADDR: `127.0.0.1:${basePort - 10}` });
+    cluster.node(3).start({ JOIN_ADDR: `127.0.0.1:${basePort - 10}` });
+    await cluster.waitFor('3 replicas, balanced', 180_000, (v) => fullyReplicated(v, ['node-1', 'node-2', 'node-3']) && v.balanced);
+    const urls = [1, 2, 3].map((k) => cluster.node(k).url);
+    const s = await submitThroughput(urls, `s${partitions}`);
+    // Let the submitted tasks finish before measuring end-to-end latency on a quiet cluster.
+    await collectCompleted(urls[0]!, `s${partitions}`, s.ok, 120_000);
+    const e = await endToEnd(urls, `e${partitions}`);
+    const d = await drain(urls, `d${partitions}`);
+    const row = {
+      partitions,
+      'submits/s': Math.round(s.perSec),
+      'submit p50 ms': round(s.p50),
+      'submit p99 ms': round(s.p99),
+      [`e2e p50 ms @${rate}/s`]: round(e.p50),
+      [`e2e p99 ms @${rate}/s`]: round(e.p99),
+      'drain tasks/s': Math.round(d.perSec),
+      errors: s.errors + e.lost + (backlog - d.tasks),
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  } finally {
+    await cluster.destroy();
+  }
+}
+
+console.log(`\ntaskraft partition benchmark: 3 nodes + this load generator on one machine; noop tasks; ${concurrency} closed-loop submitters for ${seconds}s; end-to-end at ${rate}/s; drain of ${backlog}`);
+console.table(rows);
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/queue.json', import.meta.url), JSON.stringify({ at: new Date().toISOString(), seconds, concurrency, rate, backlog, rows }, null, 2));
+console.log('wrote bench/results/queue.json');
