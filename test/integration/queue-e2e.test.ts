@@ -10,7 +10,7 @@ import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
  * submits, delays, and bad input.
  */
 const P = 8;
-const TOTAL = 1200;
+const TOTAL = 2000;
 
 describe('task queue end to end with real processes', () => {
   const handlers = fileURLToPath(new URL('../fixtures/user-handlers.mjs', import.meta.url));
