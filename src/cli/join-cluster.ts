@@ -6,7 +6,7 @@ export interface JoinResult {
 }
 
 /** The cluster refused this node for good (e.g. ERR_NODE_ID_IN_USE): retrying cannot help. */
-export class JoinRefusedError extends Error {
+export class AdmissionRefusedError extends Error {
   constructor(
     readonly code: string,
     message: string,
@@ -47,11 +47,11 @@ export async function joinCluster(
           return { clusterId: payload.clusterId, view: payload.view };
         }
         if (res.status >= 400 && res.status < 500) {
-          throw new JoinRefusedError(payload.code ?? `HTTP_${res.status}`, payload.message ?? `seed ${seed} answered ${res.status}`);
+          throw new AdmissionRefusedError(payload.code ?? `HTTP_${res.status}`, payload.message ?? `seed ${seed} answered ${res.status}`);
         }
         reason = `${res.status} ${payload.code ?? ''} ${payload.message ?? ''}`.trim();
       } catch (e) {
-        if (e instanceof JoinRefusedError) throw e;
+        if (e instanceof AdmissionRefusedError) throw e;
         reason = e instanceof Error ? e.message : String(e);
       }
       onRetry(seed, reason);

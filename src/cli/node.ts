@@ -23,7 +23,7 @@ import { RocksDatabase } from '../storage/rocks-database.js';
 import { ClusterRpc } from '../transport/cluster-rpc.js';
 import { QueueRpc } from '../transport/queue-rpc.js';
 import { RaftTransport } from '../transport/raft-transport.js';
-import { JoinRefusedError, joinCluster } from './join-cluster.js';
+import { AdmissionRefusedError, joinCluster } from './join-cluster.js';
 import { HandlersModuleError, loadHandlers } from './load-handlers.js';
 import { ConfigError, loadNodeConfig, type NodeConfig } from './node-config.js';
 
@@ -65,14 +65,14 @@ async function establishIdentity(config: NodeConfig, store: NodeStore, httpAddr:
     } else if (config.joinAddrs.length > 0) {
       // A known node coming back: asking again refreshes its addresses and its list of peers.
       const again = await join(1_000).catch((e: unknown) => {
-        if (e instanceof JoinRefusedError) throw e;
+        if (e instanceof AdmissionRefusedError) throw e;
         logger.warn({ err: (e as Error).message }, 'could not reach a seed; starting from the peers on disk');
         return null;
       });
       if (again !== null) await store.savePeers(again.view.nodes.map((n) => ({ id: n.id, httpAddr: n.httpAddr, grpcAddr: n.grpcAddr })));
     }
   } catch (e) {
-    if (e instanceof JoinRefusedError) fatal(e.code, e.message);
+    if (e instanceof AdmissionRefusedError) fatal(e.code, e.message);
     throw e;
   }
   return identity;

@@ -234,25 +234,7 @@ export class MultiRaftHost {
 
   /** Replicates `data` through the group's log; resolves with the state machine's result. */
   propose(group: GroupId, data: Uint8Array): Promise<unknown> {
-    if (this.stopped) return Promise.reject(new HostStoppedError());
-    const g = this.group(group);
-    if (g.role !== 'leader') return Promise.reject(new NotLeaderError(group, g.leader));
-    this.wake(g);
-    let pos;
-    try {
-      pos = g.node.propose(data);
-    } catch (e) {
-      if (e instanceof ProposalDroppedError) return Promise.reject(new ProposalRejectedError(group, e.reason));
-      throw e;
-    }
-    if (pos === null) return Promise.reject(new NotLeaderError(group, g.leader));
-    const p = pos;
-    return new Promise((resolve, reject) => {
-      g.proposals.set(p.index, { term: p.term, resolve, reject, deadline: Date.now() + this.timeoutMs });
-      this.withRequests.add(group);
-      this.dirty.add(group);
-      this.schedule();
-    });
+    return this.track(group, (node) => node.propose(data));
   }
 
   /** Resolves once this replica has applied everything committed before the call (ReadIndex). */
@@ -272,14 +254,19 @@ export class MultiRaftHost {
    * Proposes one membership change of a group this node leads; resolves once it is applied here.
    * The core refuses a change while another is unapplied (ProposalRejectedError, confChangePending).
    */
-  proposeConfChange(group: GroupId, change: ConfChange): Promise<void> {
+  async proposeConfChange(group: GroupId, change: ConfChange): Promise<void> {
+    await this.track(group, (node) => node.proposeConfChange(change));
+  }
+
+  /** Appends a proposal on the leader and settles it when its entry applies (or never will). */
+  private track(group: GroupId, append: (node: RawNode) => { index: LogIndex; term: Term } | null): Promise<unknown> {
     if (this.stopped) return Promise.reject(new HostStoppedError());
     const g = this.group(group);
     if (g.role !== 'leader') return Promise.reject(new NotLeaderError(group, g.leader));
     this.wake(g);
     let pos;
     try {
-      pos = g.node.proposeConfChange(change);
+      pos = append(g.node);
     } catch (e) {
       if (e instanceof ProposalDroppedError) return Promise.reject(new ProposalRejectedError(group, e.reason));
       throw e;
@@ -287,7 +274,7 @@ export class MultiRaftHost {
     if (pos === null) return Promise.reject(new NotLeaderError(group, g.leader));
     const p = pos;
     return new Promise((resolve, reject) => {
-      g.proposals.set(p.index, { term: p.term, resolve: () => resolve(), reject, deadline: Date.now() + this.timeoutMs });
+      g.proposals.set(p.index, { term: p.term, resolve, reject, deadline: Date.now() + this.timeoutMs });
       this.withRequests.add(group);
       this.dirty.add(group);
       this.schedule();

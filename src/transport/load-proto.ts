@@ -16,27 +16,15 @@ export const PROTO_OPTIONS: protoLoader.Options = {
 
 const protoPath = (name: string): string => fileURLToPath(new URL(`../../proto/${name}`, import.meta.url));
 
-let raftProto: RaftProto | null = null;
+const loaded = new Map<string, unknown>();
 
-export function loadRaftProto(): RaftProto {
-  raftProto ??= grpc.loadPackageDefinition(
-    protoLoader.loadSync(protoPath('raft.proto'), PROTO_OPTIONS),
-  ) as unknown as RaftProto;
-  return raftProto;
+/** Loads a proto file once and keeps its typed package definition. */
+function load<T>(name: string): T {
+  let def = loaded.get(name);
+  if (def === undefined) loaded.set(name, (def = grpc.loadPackageDefinition(protoLoader.loadSync(protoPath(name), PROTO_OPTIONS))));
+  return def as T;
 }
 
-let clusterProto: ClusterProto | null = null;
-
-export function loadClusterProto(): ClusterProto {
-  clusterProto ??= grpc.loadPackageDefinition(
-    protoLoader.loadSync(protoPath('cluster.proto'), PROTO_OPTIONS),
-  ) as unknown as ClusterProto;
-  return clusterProto;
-}
-
-let queueProto: QueueProto | null = null;
-
-export function loadQueueProto(): QueueProto {
-  queueProto ??= grpc.loadPackageDefinition(protoLoader.loadSync(protoPath('queue.proto'), PROTO_OPTIONS)) as unknown as QueueProto;
-  return queueProto;
-}
+export const loadRaftProto = (): RaftProto => load<RaftProto>('raft.proto');
+export const loadClusterProto = (): ClusterProto => load<ClusterProto>('cluster.proto');
+export const loadQueueProto = (): QueueProto => load<QueueProto>('queue.proto');
