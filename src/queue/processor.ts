@@ -72,7 +72,9 @@ export class Processor {
       if (expiry !== null && expiry <= now && !this.expiring.has(g)) void this.expire(g);
       if (now - (this.lastSweep.get(g) ?? 0) > 5_000) {
         this.lastSweep.set(g, now);
-        if (sm.terminalCount() > 0) void this.opts.queue.op(g, { op: 'sweep', keep: this.opts.retainCount, maxAgeMs: this.opts.retainMs }).catch(() => undefined);
+        if (sm.sweepDue(now, this.opts.retainCount, this.opts.retainMs)) {
+          void this.opts.queue.op(g, { op: 'sweep', keep: this.opts.retainCount, maxAgeMs: this.opts.retainMs }).catch(() => undefined);
+        }
       }
       const free = this.opts.concurrency - this.running;
       if (free > 0 && !this.claiming.has(g) && sm.hasRunnable(now, this.types)) void this.claim(g, Math.min(free, 256));

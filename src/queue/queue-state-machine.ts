@@ -90,6 +90,18 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     return types.some((t) => (this.pendingByType.get(t) ?? 0) > 0);
   }
 
+  /** Whether a sweep at `now` would remove anything (so idle partitions propose nothing). */
+  sweepDue(now: number, keep: number, maxAgeMs: number): boolean {
+    if (this.terminalCount() > keep) return true;
+    for (;;) {
+      const top = this.finished.peek();
+      if (top === undefined) return false;
+      const t = this.tasks.get(top.id);
+      if (t !== undefined && TERMINAL.has(t.status) && t.finishedAt === top.at) return now - top.at > maxAgeMs;
+      this.finished.pop();
+    }
+  }
+
   terminalCount(): number {
     return (this.byStatus.get('completed') ?? 0) + (this.byStatus.get('dead') ?? 0) + (this.byStatus.get('cancelled') ?? 0);
   }

@@ -159,7 +159,9 @@ describe('queue state machine', () => {
       h.one(i, { op: 'cancel', id: taskId(`t${i}`) });
     }
     h.one(10, { op: 'submit', task: spec('live') });
+    expect([h.sm.sweepDue(10, 5, 1_000_000), h.sm.sweepDue(10, 3, 1_000_000), h.sm.sweepDue(1000, 5, 500)]).toEqual([false, true, true]);
     expect(h.one(10, { op: 'sweep', keep: 3, maxAgeMs: 1_000_000 })).toEqual({ ok: true, count: 2 });
+    expect(h.sm.sweepDue(10, 3, 1_000_000)).toBe(false);
     expect(h.sm.get(taskId('t0'))).toBeUndefined();
     expect(h.sm.get(taskId('t2'))).toBeDefined();
     expect(h.one(1000, { op: 'sweep', keep: 100, maxAgeMs: 500 })).toEqual({ ok: true, count: 3 });
