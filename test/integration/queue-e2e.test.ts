@@ -1,6 +1,9 @@
+import * as grpc from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/queue/task.js';
+import { nodeId } from '../../src/raft/index.js';
+import { QueueRpc } from '../../src/transport/queue-rpc.js';
 import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
 
 /**
@@ -189,6 +192,22 @@ describe('task queue end to end with real processes', () => {
     expect([del.status, ((await del.json()) as Task).status]).toEqual([200, 'cancelled']);
     const del2 = await fetch(`${nodes[1]!.url}/tasks/same-id`, { method: 'DELETE' });
     expect(del2.status).toBe(409);
+  }, 30_000);
+
+  it('refuses node-to-node calls from a stranger: another cluster, or the wrong addressee', async () => {
+    const view = (await cluster.view())!;
+    const target = view.nodes[0]!;
+    const ops = JSON.stringify([{ op: 'cancel', id: 'e2e-3' }]);
+    const stranger = new QueueRpc(nodeId('intruder'), 'not-this-cluster', () => target.grpcAddr);
+    const misdialled = new QueueRpc(nodeId('node-2'), view.clusterId, () => target.grpcAddr);
+    try {
+      await expect(stranger.propose(nodeId(target.id), 1, ops, 3000)).rejects.toMatchObject({ status: grpc.status.PERMISSION_DENIED });
+      await expect(misdialled.propose(nodeId('node-9'), 1, ops, 3000)).rejects.toMatchObject({ status: grpc.status.FAILED_PRECONDITION });
+    } finally {
+      stranger.close();
+      misdialled.close();
+    }
+    expect((await nodes[0]!.getJson<Task>('/tasks/e2e-3')).body.status).toBe('completed');
   }, 30_000);
 
   it('bad input gets a 4xx with a code and changes nothing', async () => {
