@@ -414,15 +414,13 @@ export class ClusterAgent {
     const groupView = (g: GroupId): ClusterViewGroup => {
       const r = leaders.get(g);
       if (r !== undefined) {
-        led.set(r.leader, [...(led.get(r.leader) ?? []), g]);
+        if (g !== META_GROUP) led.set(r.leader, [...(led.get(r.leader) ?? []), g]);
         return { id: g, voters: [...r.voters], learners: [...r.learners], leader: r.leader, term: r.term, commit: r.commit, applied: appliedOf(g, r.leader) };
       }
       const any = anyReplica.get(g);
       return { id: g, voters: any?.voters ?? [], learners: any?.learners ?? [], leader: null, term: any?.term ?? 0, commit: any?.commit ?? 0, applied: any?.applied ?? 0 };
     };
     const metaView = groupView(META_GROUP);
-    led.delete(metaView.leader ?? '');
-    if (metaView.leader !== null) led.set(metaView.leader, (led.get(metaView.leader) ?? []).filter((g) => g !== META_GROUP));
     const partitions: ClusterViewGroup[] = [];
     for (let p = 1; p <= partitionCount; p++) partitions.push(groupView(groupId(p)));
 
