@@ -31,6 +31,10 @@ export interface NodeConfig {
   /** Terminal tasks kept per partition, and for how long at most. */
   readonly retainCount: number;
   readonly retainMs: number;
+  /** A group snapshots its state machine every this many applied entries, and keeps this many
+   * entries behind the snapshot for followers that lag a little. */
+  readonly snapshotEntries: number;
+  readonly keepEntries: number;
   /** A module exporting task handlers by type (HANDLERS), absolute; null: built-ins only. */
   readonly handlersModule: string | null;
 }
@@ -57,6 +61,8 @@ interface Defaults {
   readonly pollIntervalMs: number;
   readonly retainCount: number;
   readonly retainMs: number;
+  readonly snapshotEntries: number;
+  readonly keepEntries: number;
 }
 
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -139,6 +145,8 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
   const retainMs = integer('RETAIN_MS', defaults.retainMs, 0, 3_650 * 86_400_000);
   if (replaceAfterMs < nodeDownAfterMs) problems.push(`REPLACE_AFTER_MS=${replaceAfterMs}: must be at least NODE_DOWN_AFTER_MS (${nodeDownAfterMs})`);
 
+  const snapshotEntries = integer('SNAPSHOT_ENTRIES', defaults.snapshotEntries, 10, 100_000_000);
+  const keepEntries = integer('KEEP_ENTRIES', defaults.keepEntries, 0, 100_000_000);
   const handlersModule = env.HANDLERS !== undefined && env.HANDLERS.trim() !== '' ? resolve(env.HANDLERS.trim()) : null;
   const dataDir = env.DATA_DIR !== undefined && env.DATA_DIR.trim() !== '' ? env.DATA_DIR : `./data/${nodeId}`;
 
@@ -165,6 +173,8 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
     pollIntervalMs,
     retainCount,
     retainMs,
+    snapshotEntries,
+    keepEntries,
     handlersModule,
   };
 }

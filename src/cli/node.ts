@@ -174,6 +174,8 @@ async function main(): Promise<void> {
     tickMs: config.tickMs,
     electionTicks: config.electionTicks,
     requestTimeoutMs: config.requestTimeoutMs,
+    snapshotEntries: config.snapshotEntries,
+    keepEntries: config.keepEntries,
     stateMachine: (g) => {
       if (g !== META_GROUP) {
         // A replica created after start (placement) starts empty; one on disk was loaded above.

@@ -501,6 +501,7 @@ export class MultiRaftHost {
         g.sm.restore(rd.snapshot.data, this.batch);
         g.applied = rd.snapshot.metadata.index;
         this.batch.put(appliedKey(g.id), encodeU64(g.applied));
+        this.opts.logger.info({ group: g.id, index: g.applied, bytes: rd.snapshot.data.byteLength }, 'installed a snapshot');
       }
       g.storage.append(rd.entries);
       this.counters.entriesPersisted += rd.entries.length;
