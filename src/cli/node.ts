@@ -251,7 +251,7 @@ async function main(): Promise<void> {
     retainMs: config.retainMs,
   });
   processor.start();
-  const tasks = new TaskService(queue, heldMachines, processor);
+  const tasks = new TaskService(queue, heldMachines, processor, () => openHost.stats());
 
   const app = buildApp({ nodeId: config.nodeId, clusterId, cluster: agent, tasks, logger });
   await app.listen({ host: config.httpHost, port: config.httpPort });

@@ -48,6 +48,8 @@ export class TaskService {
     private readonly queue: QueueNode,
     private readonly machines: () => Iterable<[GroupId, QueueStateMachine]>,
     private readonly processor: Processor,
+    /** The node's raft loop counters (turns, fsynced writes, entries), for operators. */
+    private readonly raftStats: () => Readonly<Record<string, number>> = () => ({}),
   ) {}
 
   /** Submits tasks (each on its own partition's leader). Existing IDs return the existing task. */
@@ -172,6 +174,7 @@ export class TaskService {
       byQueue,
       partitionCounters: totals,
       processor: this.processor.stats(),
+      raft: this.raftStats(),
     };
   }
 }
