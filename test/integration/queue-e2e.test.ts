@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { partitionOf } from '../../src/queue/partition-of.js';
 import type { Task } from '../../src/queue/task.js';
 import { nodeId } from '../../src/raft/index.js';
 import { QueueRpc } from '../../src/transport/queue-rpc.js';
@@ -181,6 +182,21 @@ describe('task queue end to end with real processes', () => {
     broken.start({ HANDLERS: '/nonexistent/handlers.mjs', JOIN_ADDR: '127.0.0.1:19610' });
     expect(await broken.waitExit(30_000)).toBe(1);
     expect(broken.output.join('\n')).toContain('ERR_HANDLERS');
+  }, 60_000);
+
+  it('hands out tasks by priority, then in submission order', async () => {
+    // Twelve tasks in one partition, for remote workers only, submitted through different nodes.
+    const ids: string[] = [];
+    for (let i = 0; ids.length < 12; i++) if (partitionOf(`prio-${i}`, P) === partitionOf('prio-0', P)) ids.push(`prio-${i}`);
+    const priorities = [0, 5, 1, 5, 0, 9, 1, 0, 5, 9, 1, 0];
+    for (const [k, id] of ids.entries()) expect((await submit(k % 3, { id, type: 'ordered', priority: priorities[k] })).status).toBe(201);
+    const expected = ids.map((id, k) => ({ id, p: priorities[k]!, k })).sort((a, b) => b.p - a.p || a.k - b.k).map((x) => x.id);
+    const got: string[] = [];
+    for (let k = 0; k < ids.length; k++) {
+      const c = await nodes[(k + 1) % 3]!.post<{ tasks: Task[] }>('/workers/claim', { worker: 'w', types: ['ordered'], max: 1, waitMs: 2000 });
+      got.push(...c.body.tasks.map((t) => t.id));
+    }
+    expect(got).toEqual(expected);
   }, 60_000);
 
   it('resubmitting an ID returns the existing task; cancel works once', async () => {
