@@ -73,4 +73,14 @@ describe('tasks through replica moves (snapshot transfer)', () => {
     expect(stats.body.tasksByStatus.completed).toBe(N);
     expect(stats.body.partitionCounters.completed).toBe(N);
   }, 120_000);
+
+  it('an idle cluster writes nothing: no claims, sweeps or expiries proposed with no work', async () => {
+    const live = [2, 3, 4, 5].map((k) => cluster.node(k));
+    const persisted = async (): Promise<number[]> =>
+      Promise.all(live.map(async (n) => (await n.getJson<{ raft: { entriesPersisted: number } }>('/tasks/stats')).body.raft.entriesPersisted));
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = await persisted();
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await persisted()).toEqual(before);
+  }, 30_000);
 });
