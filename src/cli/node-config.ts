@@ -46,24 +46,26 @@ export class ConfigError extends Error {
   readonly code = 'ERR_CONFIG';
 }
 
-interface Defaults {
-  readonly httpAddr: string;
-  readonly partitions: number;
-  readonly logLevel: string;
-  readonly tickMs: number;
-  readonly electionTicks: number;
-  readonly reportIntervalMs: number;
-  readonly reconcileIntervalMs: number;
-  readonly nodeDownAfterMs: number;
-  readonly replaceAfterMs: number;
-  readonly requestTimeoutMs: number;
-  readonly concurrency: number;
-  readonly pollIntervalMs: number;
-  readonly retainCount: number;
-  readonly retainMs: number;
-  readonly snapshotEntries: number;
-  readonly keepEntries: number;
-}
+/** The integer settings: environment variable and bounds. Defaults are in config/default.json. */
+const INTEGER_SETTINGS = {
+  partitions: ['PARTITIONS', 1, 1024],
+  tickMs: ['TICK_MS', 5, 10_000],
+  electionTicks: ['ELECTION_TICKS', 3, 1000],
+  reportIntervalMs: ['REPORT_INTERVAL_MS', 20, 60_000],
+  reconcileIntervalMs: ['RECONCILE_INTERVAL_MS', 20, 600_000],
+  nodeDownAfterMs: ['NODE_DOWN_AFTER_MS', 100, 3_600_000],
+  replaceAfterMs: ['REPLACE_AFTER_MS', 100, 604_800_000],
+  requestTimeoutMs: ['REQUEST_TIMEOUT_MS', 100, 600_000],
+  concurrency: ['CONCURRENCY', 1, 10_000],
+  pollIntervalMs: ['POLL_INTERVAL_MS', 1, 10_000],
+  retainCount: ['RETAIN_COUNT', 0, 100_000_000],
+  retainMs: ['RETAIN_MS', 0, 3_650 * 86_400_000],
+  snapshotEntries: ['SNAPSHOT_ENTRIES', 10, 100_000_000],
+  keepEntries: ['KEEP_ENTRIES', 0, 100_000_000],
+} as const satisfies Partial<Record<keyof NodeConfig, readonly [string, number, number]>>;
+type IntegerSetting = keyof typeof INTEGER_SETTINGS;
+
+type Defaults = { readonly httpAddr: string; readonly logLevel: string } & Readonly<Record<IntegerSetting, number>>;
 
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
@@ -131,22 +133,12 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
   const logLevel = pick('LOG_LEVEL', defaults.logLevel);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL="${logLevel}": expected one of ${LOG_LEVELS.join(', ')}`);
 
-  const partitions = integer('PARTITIONS', defaults.partitions, 1, 1024);
-  const tickMs = integer('TICK_MS', defaults.tickMs, 5, 10_000);
-  const electionTicks = integer('ELECTION_TICKS', defaults.electionTicks, 3, 1000);
-  const reportIntervalMs = integer('REPORT_INTERVAL_MS', defaults.reportIntervalMs, 20, 60_000);
-  const reconcileIntervalMs = integer('RECONCILE_INTERVAL_MS', defaults.reconcileIntervalMs, 20, 600_000);
-  const nodeDownAfterMs = integer('NODE_DOWN_AFTER_MS', defaults.nodeDownAfterMs, 100, 3_600_000);
-  const replaceAfterMs = integer('REPLACE_AFTER_MS', defaults.replaceAfterMs, 100, 604_800_000);
-  const requestTimeoutMs = integer('REQUEST_TIMEOUT_MS', defaults.requestTimeoutMs, 100, 600_000);
-  const concurrency = integer('CONCURRENCY', defaults.concurrency, 1, 10_000);
-  const pollIntervalMs = integer('POLL_INTERVAL_MS', defaults.pollIntervalMs, 1, 10_000);
-  const retainCount = integer('RETAIN_COUNT', defaults.retainCount, 0, 100_000_000);
-  const retainMs = integer('RETAIN_MS', defaults.retainMs, 0, 3_650 * 86_400_000);
-  if (replaceAfterMs < nodeDownAfterMs) problems.push(`REPLACE_AFTER_MS=${replaceAfterMs}: must be at least NODE_DOWN_AFTER_MS (${nodeDownAfterMs})`);
-
-  const snapshotEntries = integer('SNAPSHOT_ENTRIES', defaults.snapshotEntries, 10, 100_000_000);
-  const keepEntries = integer('KEEP_ENTRIES', defaults.keepEntries, 0, 100_000_000);
+  const integers = Object.fromEntries(
+    Object.entries(INTEGER_SETTINGS).map(([key, [name, min, max]]) => [key, integer(name, defaults[key as IntegerSetting], min, max)]),
+  ) as Record<IntegerSetting, number>;
+  if (integers.replaceAfterMs < integers.nodeDownAfterMs) {
+    problems.push(`REPLACE_AFTER_MS=${integers.replaceAfterMs}: must be at least NODE_DOWN_AFTER_MS (${integers.nodeDownAfterMs})`);
+  }
   const handlersModule = env.HANDLERS !== undefined && env.HANDLERS.trim() !== '' ? resolve(env.HANDLERS.trim()) : null;
   const dataDir = env.DATA_DIR !== undefined && env.DATA_DIR.trim() !== '' ? env.DATA_DIR : `./data/${nodeId}`;
 
@@ -160,21 +152,8 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
     advertiseHost,
     joinAddrs,
     dataDir: resolve(dataDir),
-    partitions,
     logLevel: logLevel as LogLevel,
-    tickMs,
-    electionTicks,
-    reportIntervalMs,
-    reconcileIntervalMs,
-    nodeDownAfterMs,
-    replaceAfterMs,
-    requestTimeoutMs,
-    concurrency,
-    pollIntervalMs,
-    retainCount,
-    retainMs,
-    snapshotEntries,
-    keepEntries,
+    ...integers,
     handlersModule,
   };
 }

@@ -18,7 +18,7 @@ import { Processor } from '../queue/processor.js';
 import { QueueNode } from '../queue/queue-node.js';
 import { QueueStateMachine } from '../queue/queue-state-machine.js';
 import { TaskService } from '../queue/task-service.js';
-import { groupId, type GroupId } from '../storage/key-layout.js';
+import { groupId, groupOfKey, stateMachinesRange, type GroupId } from '../storage/key-layout.js';
 import { RocksDatabase } from '../storage/rocks-database.js';
 import { ClusterRpc } from '../transport/cluster-rpc.js';
 import { QueueRpc } from '../transport/queue-rpc.js';
@@ -113,8 +113,9 @@ async function main(): Promise<void> {
 
   // Every partition's tasks are loaded before the host replays the log on top of them.
   const preloaded = new Map<GroupId, [Uint8Array, Uint8Array][]>();
-  for await (const [k, v] of db.range(Uint8Array.of(0x02), Uint8Array.of(0x03))) {
-    const g = groupId(new DataView(k.buffer, k.byteOffset, k.byteLength).getUint32(1));
+  const everyMachine = stateMachinesRange();
+  for await (const [k, v] of db.range(everyMachine.gte, everyMachine.lt)) {
+    const g = groupOfKey(k);
     if (g === META_GROUP) continue;
     let rows = preloaded.get(g);
     if (rows === undefined) preloaded.set(g, (rows = []));

@@ -5,6 +5,7 @@ import type { JoinReply } from '../generated/taskraft/cluster/JoinReply.js';
 import { nodeId, type NodeId } from '../raft/index.js';
 import { groupId, type GroupId } from '../storage/key-layout.js';
 import type { ClusterActionMessage, ClusterRpc, JoinMessage, NodeReportMessage } from '../transport/cluster-rpc.js';
+import { PeerCallError } from '../transport/unary-calls.js';
 import type { ClusterView, ClusterViewGroup, ClusterViewNode } from './cluster-view.js';
 import { ClusterError, NotLeaderError } from './errors.js';
 import { META_GROUP, encodeMetaCommand, type MetaCommand, type MetaResult, type MetaStateMachine, type NodeRecord } from './meta-state-machine.js';
@@ -65,6 +66,14 @@ export class NoMetaLeaderError extends ClusterError {
   constructor(detail: string) {
     super(`no reachable meta leader: ${detail}`);
   }
+}
+
+interface Observation {
+  readonly live: ReadonlySet<string>;
+  readonly lastSeen: ReadonlyMap<string, number>;
+  readonly held: ReadonlyMap<string, ReadonlySet<GroupId>>;
+  readonly leaders: ReadonlyMap<GroupId, LeaderReport>;
+  readonly placement: Placement;
 }
 
 interface ReceivedReport {
@@ -168,11 +177,9 @@ export class ClusterAgent {
       try {
         return await call(candidate);
       } catch (e) {
+        // A refusal for good is the answer; anything else means: ask the next candidate.
+        if (e instanceof PeerCallError && e.remoteCode === 'ERR_NODE_ID_IN_USE') throw new JoinRefusedError(e.remoteCode, e.remoteMessage);
         lastError = e instanceof Error ? e.message : String(e);
-        if (/ERR_NODE_ID_IN_USE|ERR_UNKNOWN_NODE/.test(lastError)) {
-          const code = /ERR_NODE_ID_IN_USE/.test(lastError) ? 'ERR_NODE_ID_IN_USE' : 'ERR_UNKNOWN_NODE';
-          throw new JoinRefusedError(code, lastError.replace(/^.*?(ERR_[A-Z_]+): /, ''));
-        }
       }
     }
     throw new NoMetaLeaderError(lastError);
@@ -256,7 +263,6 @@ export class ClusterAgent {
         this.adoptView(this.assembleView());
         return;
       }
-      this.metaLeaderSince = null;
       const candidates = this.metaLeaderCandidates().filter((c) => c !== this.opts.self);
       if (candidates.length === 0) return;
       // The known leader first; after a failure, walk the other candidates one per interval.
@@ -342,16 +348,6 @@ export class ClusterAgent {
     return (await this.opts.host.propose(META_GROUP, encodeMetaCommand(c))) as MetaResult;
   }
 
-  private liveness(now: number): { live: Set<string>; lastSeen: Map<string, number> } {
-    const live = new Set<string>([this.opts.self]);
-    const lastSeen = new Map<string, number>();
-    for (const [id, r] of this.reports) {
-      lastSeen.set(id, r.at);
-      if (now - r.at <= this.opts.nodeDownAfterMs) live.add(id);
-    }
-    return { live, lastSeen };
-  }
-
   /** Active nodes not given up for dead; a node never heard by this meta leader gets the benefit
    * of the doubt from the moment this node took over. */
   private placement(now: number, lastSeen: ReadonlyMap<string, number>): Placement {
@@ -365,16 +361,28 @@ export class ClusterAgent {
     return this.ring;
   }
 
-  /** Latest leader report of each group, from live nodes; the highest term wins a dispute. */
-  private leaderReports(live: ReadonlySet<string>): Map<GroupId, LeaderReport> {
-    const out = new Map<GroupId, LeaderReport>();
+  /**
+   * What the latest reports say, as both the view and the reconciler read it: who is live, when
+   * each node was last heard, what each live node holds, and each group's freshest leader report
+   * (the highest term wins a dispute).
+   */
+  private observe(now: number): Observation {
+    const live = new Set<string>([this.opts.self]);
+    const lastSeen = new Map<string, number>();
+    const held = new Map<string, Set<GroupId>>();
+    const leaders = new Map<GroupId, LeaderReport>();
+    for (const [id, r] of this.reports) {
+      lastSeen.set(id, r.at);
+      if (now - r.at <= this.opts.nodeDownAfterMs) live.add(id);
+    }
     for (const [id, { report }] of this.reports) {
       if (!live.has(id)) continue;
+      held.set(id, new Set(report.groups.map((g) => groupId(g.group))));
       for (const g of report.groups) {
         if (g.role !== 'leader') continue;
-        const prev = out.get(groupId(g.group));
+        const prev = leaders.get(groupId(g.group));
         if (prev !== undefined && prev.term >= g.term) continue;
-        out.set(groupId(g.group), {
+        leaders.set(groupId(g.group), {
           group: groupId(g.group),
           leader: id,
           term: g.term,
@@ -386,25 +394,20 @@ export class ClusterAgent {
         });
       }
     }
-    return out;
+    return { live, lastSeen, held, leaders, placement: this.placement(now, lastSeen) };
   }
 
   private assembleView(): ClusterView {
     const now = this.now();
     const meta = this.opts.meta()?.state();
-    const { live, lastSeen } = this.liveness(now);
-    const leaders = this.leaderReports(live);
-    const placement = this.placement(now, lastSeen);
+    const { live, lastSeen, held, leaders, placement } = this.observe(now);
     const partitionCount = meta?.partitions ?? 0;
 
-    const held = new Map<string, number[]>();
     const led = new Map<string, number[]>();
     const anyReplica = new Map<number, { term: number; voters: string[]; learners: string[]; commit: number; applied: number }>();
     for (const [id, { report }] of this.reports) {
       if (!live.has(id)) continue;
       for (const g of report.groups) {
-        if (g.group === META_GROUP) continue;
-        held.set(id, [...(held.get(id) ?? []), g.group]);
         const prev = anyReplica.get(g.group);
         if (prev === undefined || prev.term < g.term) anyReplica.set(g.group, { term: g.term, voters: g.voters, learners: g.learners, commit: g.commit, applied: g.applied });
       }
@@ -431,7 +434,7 @@ export class ClusterAgent {
       state: n.state,
       live: live.has(n.id),
       lastSeenMsAgo: n.id === this.opts.self ? 0 : lastSeen.has(n.id) ? now - lastSeen.get(n.id)! : null,
-      partitionsHeld: (held.get(n.id) ?? []).sort((a, b) => a - b),
+      partitionsHeld: [...(held.get(n.id) ?? [])].filter((g) => g !== META_GROUP).sort((a, b) => a - b),
       partitionsLed: (led.get(n.id) ?? []).sort((a, b) => a - b),
     }));
     const liveActive = nodes.filter((n) => n.live && n.state === 'active').length;
@@ -463,10 +466,7 @@ export class ClusterAgent {
       const meta = this.opts.meta()?.state();
       if (meta === undefined || meta.clusterId === null) return;
       const now = this.now();
-      const { live, lastSeen } = this.liveness(now);
-      const leaders = this.leaderReports(live);
-      const held = new Map<string, Set<GroupId>>();
-      for (const [id, { report }] of this.reports) if (live.has(id)) held.set(id, new Set(report.groups.map((g) => groupId(g.group))));
+      const { live, held, leaders, placement } = this.observe(now);
       const groups = [META_GROUP, ...Array.from({ length: meta.partitions }, (_, i) => groupId(i + 1))];
       const graceMs = Math.max(10_000, this.opts.reportIntervalMs * 10);
       const actions = reconcile({
@@ -474,7 +474,7 @@ export class ClusterAgent {
         leaders,
         held,
         live,
-        placement: this.placement(now, lastSeen),
+        placement,
         // A new meta leader does not know what its predecessor asked for: it waits out the grace.
         recentlyHosted: (node, g) => now - (this.hostedAt.get(`${node}/${g}`) ?? this.metaLeaderSince ?? now) < graceMs,
       });

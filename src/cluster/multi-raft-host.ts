@@ -123,6 +123,8 @@ export class MultiRaftHost {
   private readonly rng: Rng;
   private ticker: NodeJS.Timeout | null = null;
   private turnRunning = false;
+  /** Callers of betweenTurns() waiting for the running turn to end. */
+  private readonly turnEnded: (() => void)[] = [];
   private turnAgain = false;
   private readSeq = 0;
   /** Distinguishes this boot's read contexts from any earlier boot's (see RawNode.readIndex). */
@@ -165,7 +167,7 @@ export class MultiRaftHost {
   /** Writes everything staged so far (e.g. groups just created) with an fsync. Earlier turns'
    * writes were submitted before it, so once it resolves they are durable too. */
   async flush(): Promise<void> {
-    while (this.turnRunning) await new Promise((r) => setTimeout(r, 1));
+    await this.betweenTurns();
     await this.opts.db.write(this.batch.take(), true);
   }
 
@@ -292,12 +294,11 @@ export class MultiRaftHost {
     this.quiesced.delete(group);
     this.dirty.delete(group);
     this.failAll(g, () => new GroupNotFoundError(group));
-    // Whatever a finished turn staged for the group must reach the disk before the range delete,
-    // or it would land after it and resurrect part of the replica.
-    // The range delete runs on this thread, so no write may be queued on the writer either.
-    while (this.turnRunning || this.batch.size() > 0) {
-      if (this.turnRunning) await new Promise((r) => setTimeout(r, 1));
-      else await this.opts.db.write(this.batch.take(), false);
+    // Whatever a finished turn staged for the group must reach the disk before the range delete
+    // (which runs on this thread, not the writer's), or it would land after it and resurrect part
+    // of the replica.
+    for (await this.betweenTurns(); this.batch.size() > 0; await this.betweenTurns()) {
+      await this.opts.db.write(this.batch.take(), false);
     }
     const raft = groupRaftRange(group);
     await this.opts.db.deleteRange(raft.gte, raft.lt, { type: 'del', key: appliedKey(group) });
@@ -329,7 +330,7 @@ export class MultiRaftHost {
     if (this.stopped) return;
     this.stopped = true;
     if (this.ticker !== null) clearInterval(this.ticker);
-    while (this.turnRunning) await new Promise((r) => setTimeout(r, 1));
+    await this.betweenTurns();
     if (this.batch.size() > 0) await this.opts.db.write(this.batch.take(), true);
     const err = new HostStoppedError();
     for (const g of this.groups.values()) this.failAll(g, () => err);
@@ -450,6 +451,11 @@ export class MultiRaftHost {
     return now - (this.lastHeard.get(peer) ?? this.startedAt) > electionMs;
   }
 
+  /** Resolves when no turn is running (its write, if any, is done). */
+  private async betweenTurns(): Promise<void> {
+    while (this.turnRunning) await new Promise<void>((resolve) => this.turnEnded.push(resolve));
+  }
+
   private schedule(): void {
     if (this.stopped) return;
     if (this.turnRunning) {
@@ -471,6 +477,7 @@ export class MultiRaftHost {
       throw e;
     } finally {
       this.turnRunning = false;
+      for (const resolve of this.turnEnded.splice(0)) resolve();
     }
   }
 

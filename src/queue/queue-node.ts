@@ -25,6 +25,9 @@ export interface QueueNodeOptions {
   readonly maxOpsPerEntry?: number;
 }
 
+/** The leader could not be reached or has moved: look it up again and retry. */
+const MOVED = Symbol('moved');
+
 interface Waiting {
   readonly op: QueueOp;
   readonly resolve: (r: OpResult) => void;
@@ -68,6 +71,11 @@ export class QueueNode {
     });
   }
 
+  /** This node's replica of the partition's state, if it holds one (reads here are local). */
+  machine(g: GroupId): QueueStateMachine | undefined {
+    return this.opts.machine(g);
+  }
+
   /** Whether this node currently leads the partition (its processing loop runs here). */
   leads(g: GroupId): boolean {
     return this.opts.host.groupIds().includes(g) && this.opts.host.leaderOf(g) === this.opts.self;
@@ -75,21 +83,38 @@ export class QueueNode {
 
   async get(id: TaskId, linearizable: boolean): Promise<Task | null> {
     const g = this.partitionOf(id);
+    return this.followLeader(g, () => this.readOnce(g, id, linearizable));
+  }
+
+  /** The task (or null if absent), or MOVED when the leader to ask is unknown or moved. */
+  private async readOnce(g: GroupId, id: TaskId, linearizable: boolean): Promise<Task | null | typeof MOVED> {
+    const local = this.opts.machine(g);
+    if (local !== undefined && (!linearizable || this.leads(g))) {
+      try {
+        if (linearizable) await this.opts.host.linearizableBarrier(g);
+      } catch (e) {
+        if (e instanceof NotLeaderError) return MOVED;
+        throw e;
+      }
+      return local.get(id) ?? null;
+    }
+    const leader = this.leaderOf(g);
+    if (leader === null || leader === this.opts.self) return MOVED;
+    const reply = await this.opts.rpc.read(nodeId(leader), g, id, linearizable, this.opts.requestTimeoutMs).catch((e: unknown) => this.unreachable<ReadReply>(e));
+    if (reply.ok) return reply.taskJson ? (JSON.parse(reply.taskJson) as Task) : null;
+    if (reply.code === 'ERR_NOT_LEADER') return MOVED;
+    throw new QueueError('ERR_FORWARD', reply.message ?? 'read failed');
+  }
+
+  /** Runs `once` until it reaches the partition's leader, backing off, until the deadline. */
+  private async followLeader<T>(g: GroupId, once: () => Promise<T | typeof MOVED>): Promise<T> {
     const deadline = Date.now() + this.opts.requestTimeoutMs;
     for (let attempt = 0; ; attempt++) {
-      const local = this.opts.machine(g);
-      if (local !== undefined && (!linearizable || this.leads(g))) {
-        if (linearizable) await this.opts.host.linearizableBarrier(g);
-        return local.get(id) ?? null;
-      }
-      const leader = this.leaderOf(g);
-      if (leader !== null && leader !== this.opts.self) {
-        const reply = await this.opts.rpc.read(nodeId(leader), g, id, linearizable, this.opts.requestTimeoutMs).catch((e: unknown) => this.unreachable<ReadReply>(e));
-        if (reply.ok) return reply.taskJson ? (JSON.parse(reply.taskJson) as Task) : null;
-        if (reply.code !== 'ERR_NOT_LEADER') throw new QueueError('ERR_FORWARD', reply.message ?? 'read failed');
-      }
-      if (Date.now() + backoff(attempt) > deadline) throw new QueueError('ERR_NO_LEADER', `no leader of partition ${g} answered within ${this.opts.requestTimeoutMs} ms`);
-      await sleep(backoff(attempt));
+      const r = await once();
+      if (r !== MOVED) return r;
+      const wait = Math.min(25 * 2 ** attempt, 500);
+      if (Date.now() + wait > deadline) throw new QueueError('ERR_NO_LEADER', `no leader of partition ${g} answered within ${this.opts.requestTimeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 
@@ -135,38 +160,30 @@ export class QueueNode {
 
   /** Delivers a batch to the partition's leader, following leadership until the deadline. */
   private async send(g: GroupId, batch: Waiting[]): Promise<void> {
-    const deadline = Date.now() + this.opts.requestTimeoutMs;
     const ops = batch.map((w) => w.op);
     try {
-      for (let attempt = 0; ; attempt++) {
-        const results = await this.tryOnce(g, ops);
-        if (results !== null) {
-          batch.forEach((w, i) => w.resolve(results[i]!));
-          return;
-        }
-        if (Date.now() + backoff(attempt) > deadline) throw new QueueError('ERR_NO_LEADER', `no leader of partition ${g} answered within ${this.opts.requestTimeoutMs} ms`);
-        await sleep(backoff(attempt));
-      }
+      const results = await this.followLeader(g, () => this.proposeOnce(g, ops));
+      batch.forEach((w, i) => w.resolve(results[i]!));
     } catch (e) {
       for (const w of batch) w.reject(e as Error);
     }
   }
 
-  /** The results, or null when the leader moved (try again). */
-  private async tryOnce(g: GroupId, ops: QueueOp[]): Promise<OpResult[] | null> {
+  /** The results, or MOVED when the leader moved (try again). */
+  private async proposeOnce(g: GroupId, ops: QueueOp[]): Promise<OpResult[] | typeof MOVED> {
     if (this.leads(g)) {
       try {
         return await this.proposeHere(g, ops);
       } catch (e) {
-        if (retryable(e)) return null;
+        if (retryable(e)) return MOVED;
         throw e;
       }
     }
     const leader = this.leaderOf(g);
-    if (leader === null || leader === this.opts.self) return null;
+    if (leader === null || leader === this.opts.self) return MOVED;
     const reply = await this.opts.rpc.propose(nodeId(leader), g, JSON.stringify(ops), this.opts.requestTimeoutMs).catch((e: unknown) => this.unreachable<ProposeReply>(e));
     if (reply.ok) return JSON.parse(reply.resultsJson ?? '[]') as OpResult[];
-    if (reply.code === 'ERR_NOT_LEADER') return null;
+    if (reply.code === 'ERR_NOT_LEADER') return MOVED;
     throw new QueueError('ERR_FORWARD', `${reply.code ?? 'ERR'}: ${reply.message ?? 'forwarded proposal failed'}`);
   }
 
@@ -205,5 +222,3 @@ function retryable(e: unknown): boolean {
   return e instanceof NotLeaderError || e instanceof ProposalLostError || e instanceof ProposalRejectedError;
 }
 
-const backoff = (attempt: number): number => Math.min(25 * 2 ** attempt, 500);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

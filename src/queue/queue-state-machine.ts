@@ -39,6 +39,8 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   private readonly byStatus = new Map<TaskStatus, number>();
   /** Pending tasks per type: a loop that handles some types only asks when one of them waits. */
   private readonly pendingByType = new Map<string, number>();
+  /** Tasks per queue and status, for stats without a scan. */
+  private readonly byQueue = new Map<string, Map<TaskStatus, number>>();
   private seq = 0;
   private counters: QueueCounters = { submitted: 0, completed: 0, failedAttempts: 0, dead: 0, cancelled: 0 };
   private readonly prefix: Uint8Array;
@@ -64,6 +66,16 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   countsByStatus(): Record<TaskStatus, number> {
     const out = { pending: 0, delayed: 0, running: 0, completed: 0, dead: 0, cancelled: 0 };
     for (const [s, n] of this.byStatus) out[s] = n;
+    return out;
+  }
+
+  /** Per queue, the number of tasks in each status (queues with no tasks left are omitted). */
+  countsByQueue(): Record<string, Partial<Record<TaskStatus, number>>> {
+    const out: Record<string, Partial<Record<TaskStatus, number>>> = {};
+    for (const [q, counts] of this.byQueue) {
+      const nonZero = [...counts].filter(([, n]) => n > 0);
+      if (nonZero.length > 0) out[q] = Object.fromEntries(nonZero);
+    }
     return out;
   }
 
@@ -152,6 +164,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     this.tasks.clear();
     this.byStatus.clear();
     this.pendingByType.clear();
+    this.byQueue.clear();
     for (const h of [this.runnable, this.delayed, this.leases, this.finished] as Heap<unknown>[]) while (h.pop() !== undefined);
     this.seq = 0;
     this.counters = { submitted: 0, completed: 0, failedAttempts: 0, dead: 0, cancelled: 0 };
@@ -355,6 +368,9 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
 
   private count(t: Task, delta: 1 | -1): void {
     this.byStatus.set(t.status, (this.byStatus.get(t.status) ?? 0) + delta);
+    let q = this.byQueue.get(t.queue);
+    if (q === undefined) this.byQueue.set(t.queue, (q = new Map()));
+    q.set(t.status, (q.get(t.status) ?? 0) + delta);
     if (t.status === 'pending') this.pendingByType.set(t.type, (this.pendingByType.get(t.type) ?? 0) + delta);
   }
 

@@ -104,7 +104,7 @@ export class TaskService {
       const out: Task[] = [];
       for (const g of order) {
         if (out.length >= max) break;
-        const local = [...this.machines()].find(([x]) => x === g)?.[1];
+        const local = this.queue.machine(g);
         // Skip partitions this node can see are empty; the others are asked.
         if (local !== undefined && this.queue.leads(g) && !local.hasRunnable(Date.now(), types)) continue;
         const r = await this.queue.op(g, { op: 'claim', owner, max: max - out.length, types });
@@ -161,9 +161,9 @@ export class TaskService {
       led.push(g);
       for (const [s, n] of Object.entries(sm.countsByStatus())) byStatus[s as TaskStatus] += n;
       for (const [k, v] of Object.entries(sm.stats())) totals[k as keyof typeof totals] += v;
-      for (const t of sm.all()) {
-        const q = (byQueue[t.queue] ??= {});
-        q[t.status] = (q[t.status] ?? 0) + 1;
+      for (const [queue, counts] of Object.entries(sm.countsByQueue())) {
+        const q = (byQueue[queue] ??= {});
+        for (const [status, n] of Object.entries(counts)) q[status] = (q[status] ?? 0) + n;
       }
     }
     return {

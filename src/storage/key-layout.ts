@@ -114,7 +114,7 @@ export function raftRange(): { gte: Uint8Array; lt: Uint8Array } {
   return { gte: Uint8Array.of(RAFT_PREFIX), lt: Uint8Array.of(RAFT_PREFIX + 1) };
 }
 
-/** The group a raft key belongs to. */
+/** The group a raft or state-machine key belongs to (both carry it right after the prefix). */
 export function groupOfKey(key: Uint8Array): GroupId {
   return new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(1) as GroupId;
 }
@@ -125,6 +125,11 @@ export function stateMachinePrefix(g: GroupId): Uint8Array {
   key[0] = STATE_PREFIX;
   new DataView(key.buffer).setUint32(1, g);
   return key;
+}
+
+/** [start, end) of every group's state machine data, for loading them all at start. */
+export function stateMachinesRange(): { gte: Uint8Array; lt: Uint8Array } {
+  return { gte: Uint8Array.of(STATE_PREFIX), lt: Uint8Array.of(STATE_PREFIX + 1) };
 }
 
 /** [start, end) of group g's state machine data. */

@@ -2,15 +2,25 @@ import * as grpc from '@grpc/grpc-js';
 import type { NodeId } from '../raft/index.js';
 import { checkIdentity, identityMetadata } from './peer-identity.js';
 
+/** How a handler's failure travels in the status details: `CODE: message`. */
+const REMOTE_ERROR = /^(ERR_[A-Z_]+): ([\s\S]*)$/;
+
 /** A node-to-node call answered with an error status (refused identity, unreachable, ...). */
 export class PeerCallError extends Error {
   readonly code = 'ERR_PEER_CALL';
+  /** The stable code of the error the peer's handler raised, if it raised one. */
+  readonly remoteCode: string | null;
+  readonly remoteMessage: string;
+
   constructor(
     readonly peer: string,
     readonly status: grpc.status,
-    message: string,
+    details: string,
   ) {
-    super(`call to ${peer} failed: ${message}`);
+    super(`call to ${peer} failed: ${details}`);
+    const m = REMOTE_ERROR.exec(details);
+    this.remoteCode = m?.[1] ?? null;
+    this.remoteMessage = m?.[2] ?? details;
   }
 }
 

@@ -190,5 +190,7 @@ describe('queue state machine', () => {
     fromRows.loadRows(rows.values());
     expect([...fromRows.all()].sort((x, y) => x.seq - y.seq)).toEqual([...a.sm.all()].sort((x, y) => x.seq - y.seq));
     expect(fromRows.countsByStatus()).toEqual(a.sm.countsByStatus());
+    expect(fromRows.countsByQueue()).toEqual({ default: { running: 3 } });
+    expect(a.sm.countsByQueue()).toEqual(fromRows.countsByQueue());
   });
 });
