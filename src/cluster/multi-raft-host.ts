@@ -180,6 +180,11 @@ export class MultiRaftHost {
     return [...this.groups.keys()];
   }
 
+  /** Whether this node hosts a replica of the group. */
+  holds(g: GroupId): boolean {
+    return this.groups.has(g);
+  }
+
   status(g: GroupId): RaftStatus {
     return this.group(g).node.status();
   }

@@ -78,7 +78,7 @@ export class QueueNode {
 
   /** Whether this node currently leads the partition (its processing loop runs here). */
   leads(g: GroupId): boolean {
-    return this.opts.host.groupIds().includes(g) && this.opts.host.leaderOf(g) === this.opts.self;
+    return this.opts.host.holds(g) && this.opts.host.leaderOf(g) === this.opts.self;
   }
 
   async get(id: TaskId, linearizable: boolean): Promise<Task | null> {
@@ -120,10 +120,16 @@ export class QueueNode {
 
   // ---- gRPC handlers (requests forwarded by other nodes) ----------------------------------------
 
-  async handlePropose(partition: number, opsJson: string): Promise<ProposeReply> {
+  async handlePropose(partition: number, opsJson: string): Promise<Omit<ProposeReply, 'id'>> {
     const g = partition as GroupId;
     if (!this.leads(g)) return this.notLeader(g);
-    const ops = JSON.parse(opsJson) as QueueOp[];
+    let ops: QueueOp[];
+    try {
+      ops = JSON.parse(opsJson) as QueueOp[];
+    } catch (e) {
+      return { ok: false, code: 'ERR_BAD_REQUEST', message: `operations are not JSON: ${(e as Error).message}` };
+    }
+    if (!Array.isArray(ops)) return { ok: false, code: 'ERR_BAD_REQUEST', message: 'operations must be a JSON array' };
     try {
       const results = await this.proposeHere(g, ops);
       return { ok: true, resultsJson: JSON.stringify(results) };
@@ -194,7 +200,7 @@ export class QueueNode {
   }
 
   private leaderOf(g: GroupId): string | null {
-    if (this.opts.host.groupIds().includes(g)) {
+    if (this.opts.host.holds(g)) {
       const l = this.opts.host.leaderOf(g);
       if (l !== null) return l;
     }
@@ -202,7 +208,7 @@ export class QueueNode {
   }
 
   private notLeader(g: GroupId): { ok: false; code: string; message: string; leaderHint: string } {
-    const hint = this.opts.host.groupIds().includes(g) ? (this.opts.host.leaderOf(g) ?? '') : '';
+    const hint = this.opts.host.holds(g) ? (this.opts.host.leaderOf(g) ?? '') : '';
     return { ok: false, code: 'ERR_NOT_LEADER', message: `${this.opts.self} does not lead partition ${g}`, leaderHint: hint };
   }
 

@@ -10,7 +10,7 @@ import type { NodeReport, NodeReport__Output } from '../generated/taskraft/clust
 import type { ViewReply, ViewReply__Output } from '../generated/taskraft/cluster/ViewReply.js';
 import type { NodeId } from '../raft/index.js';
 import { loadClusterProto } from './load-proto.js';
-import type { RaftTransport } from './raft-transport.js';
+import { CHANNEL_OPTIONS, type RaftTransport } from './raft-transport.js';
 import { UnaryCalls } from './unary-calls.js';
 
 export type { Action__Output as ClusterActionMessage, JoinRequest__Output as JoinMessage, NodeReport__Output as NodeReportMessage };
@@ -29,7 +29,7 @@ export class ClusterRpc {
 
   constructor(self: NodeId, clusterId: string, resolve: (peer: NodeId) => string | null) {
     const Client = loadClusterProto().taskraft.cluster.Cluster;
-    this.calls = new UnaryCalls(self, clusterId, resolve, (address) => new Client(address, grpc.credentials.createInsecure()));
+    this.calls = new UnaryCalls(self, clusterId, resolve, (address) => new Client(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS));
   }
 
   /** Registers the service on the transport's server; every call's identity is checked first. */

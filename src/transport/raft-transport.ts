@@ -47,7 +47,9 @@ export interface RaftTransportOptions {
   readonly maxSnapshotBytes?: number;
 }
 
-const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+/** Options of every node-to-node channel and of the server. A restarted peer must be reachable again
+ * within seconds: gRPC's default reconnect backoff grows to two minutes. */
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
   'grpc.keepalive_time_ms': 10_000,

@@ -210,7 +210,7 @@ describe('task queue end to end with real processes', () => {
     expect(del2.status).toBe(409);
   }, 30_000);
 
-  it('refuses node-to-node calls from a stranger: another cluster, or the wrong addressee', async () => {
+  it('refuses node-to-node calls from a stranger (another cluster, the wrong addressee) and malformed forwarded operations', async () => {
     const view = (await cluster.view())!;
     const target = view.nodes[0]!;
     const ops = JSON.stringify([{ op: 'cancel', id: 'e2e-3' }]);
@@ -219,6 +219,9 @@ describe('task queue end to end with real processes', () => {
     try {
       await expect(stranger.propose(nodeId(target.id), 1, ops, 3000)).rejects.toMatchObject({ status: grpc.status.PERMISSION_DENIED });
       await expect(misdialled.propose(nodeId('node-9'), 1, ops, 3000)).rejects.toMatchObject({ status: grpc.status.FAILED_PRECONDITION });
+      // A member sending operations that are not JSON gets a clear refusal, not a crash.
+      const led = view.partitions.find((p) => p.leader === target.id)!.id;
+      await expect(misdialled.propose(nodeId(target.id), led, '[{"op": "cancel"', 3000)).resolves.toMatchObject({ ok: false, code: 'ERR_BAD_REQUEST' });
     } finally {
       stranger.close();
       misdialled.close();

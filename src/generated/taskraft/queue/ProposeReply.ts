@@ -1,5 +1,6 @@
 // Original file: proto/queue.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 export interface ProposeReply {
   'ok'?: (boolean);
@@ -7,6 +8,7 @@ export interface ProposeReply {
   'code'?: (string);
   'message'?: (string);
   'leaderHint'?: (string);
+  'id'?: (number | string | Long);
 }
 
 export interface ProposeReply__Output {
@@ -15,4 +17,5 @@ export interface ProposeReply__Output {
   'code': (string);
   'message': (string);
   'leaderHint': (string);
+  'id': (number);
 }
