@@ -4,7 +4,10 @@
  * inside each node against the groups it leads, so the figures are the runtime's, not an RPC
  * client's.
  *
- *   npm run bench:raft [-- --groups 1,8,64 --seconds 5 --rate 5000 --concurrency 256]
+ * Each cluster first takes --warmup seconds of full load, unmeasured: on this 2-core machine V8
+ * needs that long to compile the hot paths, and a node runs warm.
+ *
+ *   npm run bench:raft [-- --groups 1,8,64 --seconds 5 --warmup 10 --rate 5000 --concurrency 256]
  *
  * Prints a table and writes bench/results/raft.json.
  */
@@ -17,6 +20,7 @@ const { values } = parseArgs({
   options: {
     groups: { type: 'string', default: '1,8,64' },
     seconds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '10' },
     rate: { type: 'string', default: '5000' },
     concurrency: { type: 'string', default: '256' },
     bytes: { type: 'string', default: '100' },
@@ -25,12 +29,13 @@ const { values } = parseArgs({
 });
 const groupCounts = values.groups.split(',').map(Number);
 const seconds = Number(values.seconds);
+const warmup = Number(values.warmup);
 const rate = Number(values.rate);
 const concurrency = Number(values.concurrency);
 const valueBytes = Number(values.bytes);
 const writer = values.writer;
-if (groupCounts.some((g) => !(g >= 1)) || !(seconds > 0) || !(rate > 0) || !(concurrency >= 1) || (writer !== 'worker' && writer !== 'inline')) {
-  console.error('usage: bench:raft [--groups 1,8,64] [--seconds S] [--rate R] [--concurrency C] [--bytes B] [--writer worker|inline]');
+if (groupCounts.some((g) => !(g >= 1)) || !(seconds > 0) || !(warmup >= 0) || !(rate > 0) || !(concurrency >= 1) || (writer !== 'worker' && writer !== 'inline')) {
+  console.error('usage: bench:raft [--groups 1,8,64] [--seconds S] [--warmup S] [--rate R] [--concurrency C] [--bytes B] [--writer worker|inline]');
   process.exit(2);
 }
 
@@ -56,14 +61,14 @@ async function leadersOf(cluster: KvCluster, groups: number, timeoutMs: number):
   }
 }
 
-async function runLoad(cluster: KvCluster, led: number[][], groups: number, offered: number): Promise<LoadReport[]> {
+async function runLoad(cluster: KvCluster, led: number[][], groups: number, offered: number, forSeconds = seconds): Promise<LoadReport[]> {
   return Promise.all(
     cluster.nodes.map(async (n, i) => {
       const share = led[i]!.length / groups;
-      if (share === 0) return { committed: 0, errors: 0, seconds, latenciesMs: [], loopDelayP99Ms: 0, loopDelayMaxMs: 0, host: {} };
+      if (share === 0) return { committed: 0, errors: 0, seconds: forSeconds, latenciesMs: [], loopDelayP99Ms: 0, loopDelayMaxMs: 0, host: {} };
       const r = await n.request(
-        { op: 'load', seconds, concurrency: offered > 0 ? Math.max(4, Math.ceil(concurrency * share)) : concurrency, ratePerSec: offered * share, valueBytes },
-        (seconds + 30) * 1000,
+        { op: 'load', seconds: forSeconds, concurrency: offered > 0 ? Math.max(4, Math.ceil(concurrency * share)) : concurrency, ratePerSec: offered * share, valueBytes },
+        (forSeconds + 30) * 1000,
       );
       if (!r.ok || r.load === undefined) throw new Error(`${n.id}: load failed`);
       return r.load;
@@ -79,6 +84,7 @@ for (const groups of groupCounts) {
   try {
     await cluster.start();
     const led = await leadersOf(cluster, groups, 30_000);
+    if (warmup > 0) await runLoad(cluster, led, groups, 0, warmup);
     const max = await runLoad(cluster, led, groups, 0);
     const fixed = await runLoad(cluster, led, groups, rate);
     const maxCommitted = max.reduce((n, r) => n + r.committed, 0);
@@ -101,8 +107,8 @@ for (const groups of groupCounts) {
   }
 }
 
-console.log(`raft runtime: 3 processes on loopback, ${valueBytes}-byte entries, ${seconds}s per run, closed loop with ${concurrency} writers for max, RocksDB writes ${writer === 'worker' ? 'on a worker thread' : 'inline'}`);
+console.log(`raft runtime: 3 processes on loopback, ${valueBytes}-byte entries, ${warmup}s warm-up, then ${seconds}s per run, closed loop with ${concurrency} writers for max, RocksDB writes ${writer === 'worker' ? 'on a worker thread' : 'inline'}`);
 console.table(rows);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/raft.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), seconds, rate, concurrency, valueBytes, writer, rows }, null, 2));
+writeFileSync(new URL('./results/raft.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), seconds, warmup, rate, concurrency, valueBytes, writer, rows }, null, 2));
 console.log('wrote bench/results/raft.json');

@@ -130,11 +130,12 @@ export class Processor {
     } catch (e) {
       outcome = { ok: false, error: e instanceof Error ? e.message : String(e) };
     }
-    if (this.abort.signal.aborted) {
-      // Stopping: the lease runs out and the task is retried elsewhere.
-      this.running--;
-      return;
-    }
+    // The handler is done: its slot goes to the next task while this result is being recorded, so
+    // that recording (a log round trip) does not hold back handlers.
+    this.running--;
+    // Stopping: the lease runs out and the task is retried elsewhere.
+    if (this.abort.signal.aborted) return;
+    this.kick();
     try {
       const r: OpResult = outcome.ok
         ? await this.opts.queue.op(g, { op: 'complete', id: task.id, token, result: outcome.result })
@@ -151,9 +152,6 @@ export class Processor {
       }
     } catch (e) {
       this.opts.logger.warn({ task: task.id, err: (e as Error).message }, 'could not record a result; the lease will expire and the task run again');
-    } finally {
-      this.running--;
-      this.kick();
     }
   }
 }

@@ -34,14 +34,24 @@ interface Waiting {
   readonly reject: (e: Error) => void;
 }
 
+/** Operations waiting, on the leader, for the entry they will share. */
+interface WaitingForEntry {
+  readonly ops: readonly QueueOp[];
+  readonly resolve: (r: OpResult[]) => void;
+  readonly reject: (e: Error) => void;
+}
+
 /**
  * A node's entry point to the queue: routes each operation to its partition's leader (here, or
- * over gRPC), and on the leader gathers the operations that arrive in one event-loop turn into
- * one log entry. Reads are linearizable (ReadIndex at the leader) unless asked to be local.
+ * over gRPC), and on the leader gathers the operations that arrive in one event-loop turn, its
+ * own and those forwarded by other nodes, into one log entry per partition. Reads are
+ * linearizable (ReadIndex at the leader) unless asked to be local.
  */
 export class QueueNode {
   private readonly outbox = new Map<GroupId, Waiting[]>();
   private flushScheduled = false;
+  private readonly entryOutbox = new Map<GroupId, WaitingForEntry[]>();
+  private entryFlushScheduled = false;
   private readonly maxOps: number;
 
   constructor(private readonly opts: QueueNodeOptions) {
@@ -193,10 +203,56 @@ export class QueueNode {
     throw new QueueError('ERR_FORWARD', `${reply.code ?? 'ERR'}: ${reply.message ?? 'forwarded proposal failed'}`);
   }
 
-  private async proposeHere(g: GroupId, ops: readonly QueueOp[]): Promise<OpResult[]> {
+  /** Proposes `ops` on a partition this node leads, in the entry this turn's operations share. */
+  private proposeHere(g: GroupId, ops: readonly QueueOp[]): Promise<OpResult[]> {
+    return new Promise((resolve, reject) => {
+      let list = this.entryOutbox.get(g);
+      if (list === undefined) this.entryOutbox.set(g, (list = []));
+      list.push({ ops, resolve, reject });
+      if (!this.entryFlushScheduled) {
+        this.entryFlushScheduled = true;
+        setImmediate(() => this.flushEntries());
+      }
+    });
+  }
+
+  private flushEntries(): void {
+    this.entryFlushScheduled = false;
+    const batches = [...this.entryOutbox];
+    this.entryOutbox.clear();
+    for (const [g, waiting] of batches) {
+      let chunk: WaitingForEntry[] = [];
+      let size = 0;
+      for (const w of waiting) {
+        if (size + w.ops.length > this.maxOps && chunk.length > 0) {
+          this.proposeEntry(g, chunk);
+          chunk = [];
+          size = 0;
+        }
+        chunk.push(w);
+        size += w.ops.length;
+      }
+      this.proposeEntry(g, chunk);
+    }
+  }
+
+  /** One log entry for the waiting operations; each waiter gets its own slice of the results. */
+  private proposeEntry(g: GroupId, chunk: readonly WaitingForEntry[]): void {
     // The leader stamps time and randomness; apply itself never reads either.
-    const data = encodeEntry({ now: Date.now(), random: Math.random(), ops });
-    return (await this.opts.host.propose(g, data)) as OpResult[];
+    const data = encodeEntry({ now: Date.now(), random: Math.random(), ops: chunk.flatMap((w) => w.ops) });
+    this.opts.host.propose(g, data).then(
+      (results) => {
+        const all = results as OpResult[];
+        let at = 0;
+        for (const w of chunk) {
+          w.resolve(all.slice(at, at + w.ops.length));
+          at += w.ops.length;
+        }
+      },
+      (e: unknown) => {
+        for (const w of chunk) w.reject(e as Error);
+      },
+    );
   }
 
   private leaderOf(g: GroupId): string | null {

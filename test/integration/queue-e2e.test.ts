@@ -184,6 +184,21 @@ describe('task queue end to end with real processes', () => {
     expect(broken.output.join('\n')).toContain('ERR_HANDLERS');
   }, 60_000);
 
+  it('runs at most CONCURRENCY handlers at once on a node, and does run them side by side', async () => {
+    const tasks = Array.from({ length: 200 }, (_, i) => ({ id: `crowd-${i}`, type: 'crowd', payload: { ms: 150 } }));
+    const res = await fetch(`${nodes[0]!.url}/tasks/batch`, { method: 'POST', body: JSON.stringify({ tasks }), headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(201);
+    const seen: number[] = [];
+    for (const t of tasks) {
+      const done = await nodes[1]!.getJson<Task>(`/tasks/${t.id}/wait?timeout=20000`);
+      expect(done.body.status).toBe('completed');
+      seen.push((done.body.result as { seen: number }).seen);
+    }
+    // CONCURRENCY is 32 per node; 200 tasks of 150 ms over the partitions a node leads crowd it.
+    expect(Math.max(...seen)).toBeLessThanOrEqual(32);
+    expect(Math.max(...seen)).toBeGreaterThan(8);
+  }, 60_000);
+
   it('hands out tasks by priority, then in submission order', async () => {
     // Twelve tasks in one partition, for remote workers only, submitted through different nodes.
     const ids: string[] = [];
