@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
+import type { OpResult, QueueOp } from '../../src/queue/commands.js';
+import { QueueNode } from '../../src/queue/queue-node.js';
+import { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
+import type { Task, TaskId, TaskSpec } from '../../src/queue/task.js';
+import { nodeId } from '../../src/raft/index.js';
+import { groupId } from '../../src/storage/key-layout.js';
+import { RocksDatabase } from '../../src/storage/rocks-database.js';
+import { QueueRpc } from '../../src/transport/queue-rpc.js';
+
+const spec = (id: string): TaskSpec => ({
+  id: id as TaskId,
+  queue: 'default',
+  type: 'noop',
+  payload: null,
+  priority: 0,
+  runAt: null,
+  delayMs: null,
+  maxAttempts: 3,
+  backoff: { type: 'fixed', delayMs: 10, maxDelayMs: 10, jitter: 0 },
+  timeoutMs: 1000,
+});
+
+// One leader, real RocksDB: operations of one turn, local and forwarded, share one log entry.
+describe('queue routing on the leader', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'taskraft-qbatch-'));
+  const self = nodeId('n1');
+  const g = groupId(1);
+  let db: RocksDatabase;
+  let host: MultiRaftHost;
+  let rpc: QueueRpc;
+  let queue: QueueNode;
+
+  beforeAll(async () => {
+    db = await RocksDatabase.open(dir, { writeWorker: true });
+    const sm = new QueueStateMachine(g);
+    host = await MultiRaftHost.open({ self, db, send: () => undefined, logger: pino({ level: 'silent' }), tickMs: 10, stateMachine: () => sm });
+    host.createGroup(g, [self]);
+    for (let i = 0; i < 300 && host.leaderOf(g) !== self; i++) await new Promise((r) => setTimeout(r, 10));
+    rpc = new QueueRpc(self, 'c', () => null);
+    queue = new QueueNode({
+      self,
+      host,
+      rpc,
+      logger: pino({ level: 'silent' }),
+      machine: (p) => (p === g ? sm : undefined),
+      partitionCount: () => 1,
+      viewLeader: () => null,
+      requestTimeoutMs: 5000,
+    });
+  });
+
+  afterAll(async () => {
+    rpc.close();
+    await host.stop();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('puts its own operations and forwarded ones from the same turn in one entry, each caller getting its own results', async () => {
+    expect(host.leaderOf(g)).toBe(self);
+    const before = host.stats().entriesPersisted;
+    const local = Array.from({ length: 40 }, (_, i) => queue.op(g, { op: 'submit', task: spec(`local-${i}`) }));
+    const forwarded = [0, 1, 2].map((k) =>
+      queue.handlePropose(g, JSON.stringify(Array.from({ length: 5 }, (_, i): QueueOp => ({ op: 'submit', task: spec(`fwd-${k}-${i}`) })))),
+    );
+    const localResults = await Promise.all(local);
+    const replies = await Promise.all(forwarded);
+    expect(host.stats().entriesPersisted - before).toBe(1);
+    expect(localResults.map((r) => (r.ok && 'task' in r ? r.task.id : null))).toEqual(Array.from({ length: 40 }, (_, i) => `local-${i}`));
+    for (const [k, reply] of replies.entries()) {
+      expect(reply.ok).toBe(true);
+      const results = JSON.parse(reply.resultsJson ?? '') as OpResult[];
+      expect(results.map((r) => (r.ok && 'task' in r ? (r.task as Task).id : null))).toEqual(Array.from({ length: 5 }, (_, i) => `fwd-${k}-${i}`));
+    }
+  });
+
+  it('refuses forwarded operations that are not a JSON array, changing nothing', async () => {
+    const before = host.stats().entriesPersisted;
+    await expect(queue.handlePropose(g, '{"op":')).resolves.toMatchObject({ ok: false, code: 'ERR_BAD_REQUEST' });
+    await expect(queue.handlePropose(g, '{"op":"expire"}')).resolves.toMatchObject({ ok: false, code: 'ERR_BAD_REQUEST' });
+    expect(host.stats().entriesPersisted).toBe(before);
+  });
+});
