@@ -35,10 +35,13 @@ export type OpResult =
   | { readonly ok: true; readonly count: number }
   | { readonly ok: false; readonly code: QueueErrorCode; readonly message: string };
 
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
 export function encodeEntry(e: QueueEntry): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(e));
+  return utf8Encoder.encode(JSON.stringify(e));
 }
 
 export function decodeEntry(data: Uint8Array): QueueEntry {
-  return JSON.parse(new TextDecoder().decode(data)) as QueueEntry;
+  return JSON.parse(utf8Decoder.decode(data)) as QueueEntry;
 }

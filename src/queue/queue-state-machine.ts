@@ -4,7 +4,7 @@ import { stateMachinePrefix, type GroupId } from '../storage/key-layout.js';
 import type { WriteBatch } from '../storage/write-batch.js';
 import { decodeEntry, type OpResult, type QueueEntry, type QueueOp } from './commands.js';
 import { Heap } from './heap.js';
-import { TERMINAL, backoffDelay, type Task, type TaskId, type TaskStatus } from './task.js';
+import { TERMINAL, backoffDelay, draftOf, newTask, type Task, type TaskDraft, type TaskId, type TaskStatus } from './task.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -187,21 +187,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
         if (existing !== undefined) return { ok: true, task: existing, created: false };
         const runAt = o.task.runAt ?? (o.task.delayMs !== null && o.task.delayMs > 0 ? now + o.task.delayMs : null);
         const delayedUntil = runAt !== null && runAt > now ? runAt : null;
-        const t: Task = {
-          ...o.task,
-          runAt,
-          status: delayedUntil === null ? 'pending' : 'delayed',
-          attempts: 0,
-          createdAt: now,
-          updatedAt: now,
-          seq: ++this.seq,
-          leaseOwner: null,
-          leaseExpiresAt: null,
-          fencingToken: null,
-          result: null,
-          lastError: null,
-          finishedAt: null,
-        };
+        const t = newTask(o.task, delayedUntil === null ? 'pending' : 'delayed', runAt, now, ++this.seq);
         this.counters.submitted++;
         this.put(t);
         return { ok: true, task: t, created: true };
@@ -211,13 +197,18 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
       case 'extend': {
         const t = this.running(o.id, o.token);
         if (!t.ok) return t;
-        return { ok: true, task: this.put({ ...t.task, leaseExpiresAt: now + t.task.timeoutMs, updatedAt: now }) };
+        const n = draftOf(t.task);
+        n.leaseExpiresAt = now + t.task.timeoutMs;
+        n.updatedAt = now;
+        return { ok: true, task: this.put(n) };
       }
       case 'complete': {
         const t = this.running(o.id, o.token);
         if (!t.ok) return t;
         this.counters.completed++;
-        return { ok: true, task: this.put({ ...t.task, ...unleased, status: 'completed', result: o.result ?? null, updatedAt: now, finishedAt: now }) };
+        const n = finish(t.task, 'completed', now);
+        n.result = o.result ?? null;
+        return { ok: true, task: this.put(n) };
       }
       case 'fail': {
         const t = this.running(o.id, o.token);
@@ -229,13 +220,20 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
         if (t === undefined) return notFound(o.id);
         if (TERMINAL.has(t.status)) return { ok: false, code: 'ERR_INVALID_STATE', message: `task ${o.id} is already ${t.status}` };
         this.counters.cancelled++;
-        return { ok: true, task: this.put({ ...t, ...unleased, status: 'cancelled', updatedAt: now, finishedAt: now }) };
+        return { ok: true, task: this.put(finish(t, 'cancelled', now)) };
       }
       case 'retry': {
         const t = this.tasks.get(o.id);
         if (t === undefined) return notFound(o.id);
         if (t.status !== 'dead') return { ok: false, code: 'ERR_INVALID_STATE', message: `only dead tasks are re-driven; task ${o.id} is ${t.status}` };
-        return { ok: true, task: this.put({ ...t, status: 'pending', attempts: 0, seq: ++this.seq, runAt: null, finishedAt: null, updatedAt: now }) };
+        const n = draftOf(t);
+        n.status = 'pending';
+        n.attempts = 0;
+        n.seq = ++this.seq;
+        n.runAt = null;
+        n.finishedAt = null;
+        n.updatedAt = now;
+        return { ok: true, task: this.put(n) };
       }
       case 'expire': {
         let count = 0;
@@ -276,7 +274,10 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     // Delayed tasks whose time has come join the runnable ones first.
     for (let d = this.peekDelayed(now); d !== undefined; d = this.peekDelayed(now)) {
       this.delayed.pop();
-      this.put({ ...d, status: 'pending', updatedAt: now });
+      const n = draftOf(d);
+      n.status = 'pending';
+      n.updatedAt = now;
+      this.put(n);
     }
     const out: Task[] = [];
     const skipped: { id: TaskId; priority: number; seq: number }[] = [];
@@ -288,7 +289,14 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
         skipped.push(entry);
         continue;
       }
-      out.push(this.put({ ...t, status: 'running', attempts: t.attempts + 1, leaseOwner: owner, leaseExpiresAt: now + t.timeoutMs, fencingToken: token, updatedAt: now }));
+      const n = draftOf(t);
+      n.status = 'running';
+      n.attempts = t.attempts + 1;
+      n.leaseOwner = owner;
+      n.leaseExpiresAt = now + t.timeoutMs;
+      n.fencingToken = token;
+      n.updatedAt = now;
+      out.push(this.put(n));
     }
     for (const s of skipped) this.runnable.push(s);
     return out;
@@ -298,10 +306,15 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     this.counters.failedAttempts++;
     if (t.attempts >= t.maxAttempts) {
       this.counters.dead++;
-      return this.put({ ...t, ...unleased, status: 'dead', lastError: error, updatedAt: now, finishedAt: now });
+      const n = finish(t, 'dead', now);
+      n.lastError = error;
+      return this.put(n);
     }
-    const runAt = now + backoffDelay(t.backoff, t.attempts, random);
-    return this.put({ ...t, ...unleased, status: 'delayed', runAt, lastError: error, updatedAt: now });
+    const n = unlease(t, now);
+    n.status = 'delayed';
+    n.runAt = now + backoffDelay(t.backoff, t.attempts, random);
+    n.lastError = error;
+    return this.put(n);
   }
 
   private running(id: TaskId, token: number): { ok: true; task: Task } | Extract<OpResult, { ok: false }> {
@@ -387,7 +400,23 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   }
 }
 
-const unleased = { leaseOwner: null, leaseExpiresAt: null, fencingToken: null } as const;
+/** A new version of `t` without its lease. */
+function unlease(t: Task, now: number): TaskDraft {
+  const n = draftOf(t);
+  n.leaseOwner = null;
+  n.leaseExpiresAt = null;
+  n.fencingToken = null;
+  n.updatedAt = now;
+  return n;
+}
+
+/** A new version of `t` in a terminal state, without its lease. */
+function finish(t: Task, status: 'completed' | 'dead' | 'cancelled', now: number): TaskDraft {
+  const n = unlease(t, now);
+  n.status = status;
+  n.finishedAt = now;
+  return n;
+}
 
 function notFound(id: TaskId): Extract<OpResult, { ok: false }> {
   return { ok: false, code: 'ERR_TASK_NOT_FOUND', message: `no task ${id}` };

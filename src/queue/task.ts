@@ -63,3 +63,65 @@ export function backoffDelay(b: Backoff, attempt: number, random: number): numbe
   const capped = Math.min(base, b.maxDelayMs);
   return b.type === 'exponential' ? Math.round(capped * (1 - b.jitter * random)) : capped;
 }
+
+/** A task's fields, writable: the state machine builds each new version of a task in one. */
+export type TaskDraft = { -readonly [K in keyof Task]: Task[K] };
+
+/**
+ * A copy of `t` with every field in one fixed order. The state machine makes a new version of a
+ * task on every change; building versions by object spread gave each one a fresh hidden class
+ * (the spread source is a parsed entry whose shape varies), and the resulting inline-cache misses
+ * and map transitions took about 5% of a loaded cluster's CPU. One shape keeps them monomorphic.
+ */
+export function draftOf(t: Task): TaskDraft {
+  return {
+    id: t.id,
+    queue: t.queue,
+    type: t.type,
+    payload: t.payload,
+    priority: t.priority,
+    runAt: t.runAt,
+    delayMs: t.delayMs,
+    maxAttempts: t.maxAttempts,
+    backoff: t.backoff,
+    timeoutMs: t.timeoutMs,
+    status: t.status,
+    attempts: t.attempts,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+    seq: t.seq,
+    leaseOwner: t.leaseOwner,
+    leaseExpiresAt: t.leaseExpiresAt,
+    fencingToken: t.fencingToken,
+    result: t.result,
+    lastError: t.lastError,
+    finishedAt: t.finishedAt,
+  };
+}
+
+/** A new task from what was submitted, in the same field order as draftOf. */
+export function newTask(spec: TaskSpec, status: 'pending' | 'delayed', runAt: number | null, now: number, seq: number): Task {
+  return {
+    id: spec.id,
+    queue: spec.queue,
+    type: spec.type,
+    payload: spec.payload,
+    priority: spec.priority,
+    runAt,
+    delayMs: spec.delayMs,
+    maxAttempts: spec.maxAttempts,
+    backoff: spec.backoff,
+    timeoutMs: spec.timeoutMs,
+    status,
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+    seq,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    fencingToken: null,
+    result: null,
+    lastError: null,
+    finishedAt: null,
+  };
+}
