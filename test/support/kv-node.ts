@@ -172,7 +172,7 @@ process.on('message', (raw: KvNodeRequest) => {
         const g = groupId(raw.group);
         try {
           await host!.linearizableBarrier(g);
-          reply({ id: raw.id, ok: true, value: machines.get(g)!.data.get(raw.key) ?? null });
+          reply({ id: raw.id, ok: true, value: machines.get(g)!.get(raw.key) ?? null });
         } catch (e) {
           reply({ id: raw.id, ok: false, error: errorCode(e), leader: host!.leaderOf(g) });
         }
