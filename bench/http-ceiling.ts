@@ -7,9 +7,9 @@
  *   npm run bench:http-ceiling [-- --seconds 5 --concurrency 64]
  */
 import { fork } from 'node:child_process';
-import http from 'node:http';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
+import { HttpPool } from './http-pool.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,16 +39,12 @@ if (values.serve !== undefined) {
       child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
       setTimeout(() => reject(new Error('server did not start within 30 s')), 30_000).unref();
     });
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+    const pool = new HttpPool('127.0.0.1', port, 1024);
     const post = (body: string): Promise<number> =>
-      new Promise((resolve) => {
-        const req = http.request({ port, host: '127.0.0.1', path: '/tasks/submit', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
-        req.on('error', () => resolve(0));
-        req.end(body);
-      });
+      pool.post('/tasks/submit', body).then(
+        (res) => res.status,
+        () => 0,
+      );
     for (const phase of ['warm-up', 'measured']) {
       let n = 0;
       let bad = 0;
@@ -64,6 +60,7 @@ if (values.serve !== undefined) {
       const perSec = n / ((performance.now() - started) / 1000);
       if (phase === 'measured') console.log(`bare fastify, ${concurrency} keep-alive clients, ${seconds}s: ${Math.round(perSec)} requests/s (${bad} failed)`);
     }
+    pool.close();
   } finally {
     child.kill();
   }

@@ -17,10 +17,10 @@
  * Prints a table and writes bench/results/queue.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { parseArgs } from 'node:util';
 import type { Task } from '../src/queue/task.js';
 import { TestCluster, fullyReplicated } from '../test/support/taskraft-node.js';
+import { HttpPool } from './http-pool.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,33 +47,18 @@ const pct = (sorted: number[], p: number): number => (sorted.length === 0 ? NaN 
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+const pools = new Map<string, HttpPool>();
 
 /** POST /tasks/submit on a kept-alive connection; the task, or null on any failure. */
-function submit(url: string, body: object): Promise<Task | null> {
-  const { hostname, port } = new URL(url);
-  const data = JSON.stringify(body);
-  return new Promise((resolve) => {
-    const req = http.request(
-      { hostname, port, path: '/tasks/submit', method: 'POST', agent, timeout: 10_000, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          if ((res.statusCode ?? 500) >= 300) return resolve(null);
-          try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString()) as Task);
-          } catch {
-            resolve(null);
-          }
-        });
-        res.on('error', () => resolve(null));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(null));
-    req.end(data);
-  });
+async function submit(url: string, body: object): Promise<Task | null> {
+  let pool = pools.get(url);
+  if (pool === undefined) pools.set(url, (pool = HttpPool.forUrl(url, 1024)));
+  try {
+    const res = await pool.post('/tasks/submit', JSON.stringify(body));
+    return res.status >= 300 ? null : (JSON.parse(res.body.toString()) as Task);
+  } catch {
+    return null;
+  }
 }
 
 /** Closed loop: `concurrency` clients, each submitting one task after the other, for `forSeconds`. */
@@ -201,6 +186,8 @@ for (const partitions of partitionCounts) {
     rows.push(row);
     console.log(JSON.stringify(row));
   } finally {
+    for (const pool of pools.values()) pool.close();
+    pools.clear();
     await cluster.destroy();
   }
 }
