@@ -4,6 +4,7 @@ import {
   ProposalDroppedError,
   RawNode,
   ReadIndexDroppedError,
+  SnapshotTemporarilyUnavailableError,
   logIndex,
   type ConfChange,
   type Entry,
@@ -16,6 +17,7 @@ import {
   type Ready,
   type Role,
   type Rng,
+  type Snapshot,
   type Term,
 } from '../raft/index.js';
 import { encodeU64 } from '../storage/codec.js';
@@ -85,6 +87,10 @@ interface HostedGroup {
   readonly sm: StateMachine;
   /** The last index whose effects are in `sm`; persisted under appliedKey with those effects. */
   applied: LogIndex;
+  /** The last committed index handed to the core's applyConfChange path: after a restart the core
+   * starts from the persisted snapshot and is handed the entries up to `applied` again, and its
+   * membership is behind `applied` until then. */
+  handed: LogIndex;
   role: Role;
   leader: NodeId | null;
   readonly proposals: Map<number, PendingProposal>;
@@ -130,7 +136,7 @@ export class MultiRaftHost {
   /** Distinguishes this boot's read contexts from any earlier boot's (see RawNode.readIndex). */
   private readonly bootId = randomBytes(8).toString('hex');
   private stopped = false;
-  private readonly counters = { turns: 0, syncedWrites: 0, writeMs: 0, entriesPersisted: 0, messagesSent: 0, entriesApplied: 0 };
+  private readonly counters = { turns: 0, syncedWrites: 0, writeMs: 0, entriesPersisted: 0, messagesSent: 0, entriesApplied: 0, snapshotsMade: 0, snapshotsInstalled: 0 };
 
   private constructor(private readonly opts: MultiRaftHostOptions) {
     this.tickMs = opts.tickMs ?? 100;
@@ -145,7 +151,7 @@ export class MultiRaftHost {
   static async open(opts: MultiRaftHostOptions): Promise<MultiRaftHost> {
     const host = new MultiRaftHost(opts);
     for (const [g, persisted] of await loadGroups(opts.db)) host.addGroup(g, persisted);
-    await host.opts.db.write(host.batch.take(), true);
+    await host.writeStaged(true);
     host.ticker = setInterval(() => host.tick(), host.tickMs);
     return host;
   }
@@ -168,7 +174,7 @@ export class MultiRaftHost {
    * writes were submitted before it, so once it resolves they are durable too. */
   async flush(): Promise<void> {
     await this.betweenTurns();
-    await this.opts.db.write(this.batch.take(), true);
+    await this.writeStaged(true);
   }
 
   /** Cumulative counters of the loop: turns, fsynced writes and time spent writing, traffic. */
@@ -303,7 +309,7 @@ export class MultiRaftHost {
     // (which runs on this thread, not the writer's), or it would land after it and resurrect part
     // of the replica.
     for (await this.betweenTurns(); this.batch.size() > 0; await this.betweenTurns()) {
-      await this.opts.db.write(this.batch.take(), false);
+      await this.writeStaged(false);
     }
     const raft = groupRaftRange(group);
     await this.opts.db.deleteRange(raft.gte, raft.lt, { type: 'del', key: appliedKey(group) });
@@ -336,7 +342,7 @@ export class MultiRaftHost {
     this.stopped = true;
     if (this.ticker !== null) clearInterval(this.ticker);
     await this.betweenTurns();
-    if (this.batch.size() > 0) await this.opts.db.write(this.batch.take(), true);
+    if (this.batch.size() > 0) await this.writeStaged(true);
     const err = new HostStoppedError();
     for (const g of this.groups.values()) this.failAll(g, () => err);
   }
@@ -356,7 +362,7 @@ export class MultiRaftHost {
 
   private addGroupWith(g: GroupId, storage: RocksRaftStorage, applied: LogIndex): void {
     const sm = this.opts.stateMachine(g);
-    const snap = storage.snapshot();
+    const snap = storage.persistedSnapshot();
     let smApplied = applied;
     if (smApplied < snap.metadata.index) {
       // A snapshot was installed but the state machine's copy of it did not make it to disk.
@@ -376,12 +382,13 @@ export class MultiRaftHost {
       applied: snap.metadata.index,
     });
     const st = node.status();
-    this.groups.set(g, {
+    const hosted: HostedGroup = {
       id: g,
       node,
       storage,
       sm,
       applied: smApplied,
+      handed: snap.metadata.index,
       role: st.softState.role,
       leader: st.softState.leader,
       proposals: new Map(),
@@ -390,7 +397,9 @@ export class MultiRaftHost {
       readQueue: [],
       readsInFlight: new Map(),
       readsReady: [],
-    });
+    };
+    storage.setSnapshotSource(() => this.makeSnapshot(hosted));
+    this.groups.set(g, hosted);
     this.dirty.add(g);
     this.schedule();
   }
@@ -495,7 +504,7 @@ export class MultiRaftHost {
     }
     this.dirty.clear();
     if (readies.length === 0) {
-      if (this.batch.size() > 0) await this.opts.db.write(this.batch.take(), false);
+      if (this.batch.size() > 0) await this.writeStaged(false);
       return;
     }
 
@@ -512,7 +521,9 @@ export class MultiRaftHost {
         g.storage.applySnapshot(rd.snapshot);
         g.sm.restore(rd.snapshot.data, this.batch);
         g.applied = rd.snapshot.metadata.index;
+        g.handed = g.applied;
         this.batch.put(appliedKey(g.id), encodeU64(g.applied));
+        this.counters.snapshotsInstalled++;
         this.opts.logger.info({ group: g.id, index: g.applied, bytes: rd.snapshot.data.byteLength }, 'installed a snapshot');
       }
       g.storage.append(rd.entries);
@@ -548,7 +559,7 @@ export class MultiRaftHost {
 
     // 4. Persist: one batch, one fsync if anything durable changed.
     const writeStart = performance.now();
-    await this.opts.db.write(this.batch.take(), mustSync);
+    await this.writeStaged(mustSync);
     this.counters.writeMs += performance.now() - writeStart;
     if (mustSync) this.counters.syncedWrites++;
     this.counters.turns++;
@@ -580,6 +591,13 @@ export class MultiRaftHost {
     }
   }
 
+  /** Writes everything staged, then drops the garbage ranges staged with it. */
+  private async writeStaged(sync: boolean): Promise<void> {
+    const drops = this.batch.takeDrops();
+    await this.opts.db.write(this.batch.take(), sync);
+    if (drops.length > 0) await this.opts.db.dropRanges(drops);
+  }
+
   private apply(g: HostedGroup, committed: readonly Entry[], results: AppliedResult[]): void {
     let run: NormalEntry[] = [];
     const flush = (): void => {
@@ -600,6 +618,7 @@ export class MultiRaftHost {
     }
     flush();
     const last = committed[committed.length - 1];
+    if (last !== undefined && last.index > g.handed) g.handed = last.index;
     if (last !== undefined && last.index > g.applied) {
       g.applied = last.index;
       this.batch.put(appliedKey(g.id), encodeU64(g.applied));
@@ -707,14 +726,36 @@ export class MultiRaftHost {
   /** Snapshots the state machine every snapshotEntries applied entries and compacts the log
    * behind it, keeping keepEntries so that a briefly lagging follower needs no snapshot. */
   private maybeSnapshot(g: HostedGroup): void {
-    const snapIndex = g.storage.snapshot().metadata.index;
+    const snapIndex = g.storage.persistedSnapshot().metadata.index;
     if (g.applied - snapIndex < this.snapshotEntries) return;
+    // Only a compaction point: the state is in the state machine's rows, persisted with the
+    // applied index, and a snapshot to send is made from it when a follower needs one.
     const { confState } = g.node.status();
-    g.storage.createSnapshot(g.applied, confState, g.sm.snapshot());
+    g.storage.createSnapshot(g.applied, confState, NO_DATA);
     const compactTo = g.applied - this.keepEntries;
     if (compactTo > g.storage.firstIndex()) g.storage.compact(logIndex(compactTo));
   }
+
+  /**
+   * A snapshot of the state machine as of its applied index, with the membership and term of that
+   * index. Called by the core (through the storage) when a follower needs entries compacted away.
+   */
+  private makeSnapshot(g: HostedGroup): Snapshot {
+    // Until the core has been handed everything up to `applied` again after a restart, its
+    // membership may be older than the state: wait (the core asks again at the next probe).
+    if (g.applied === 0 || g.handed < g.applied) throw new SnapshotTemporarilyUnavailableError();
+    const started = performance.now();
+    const snap: Snapshot = {
+      metadata: { index: g.applied, term: g.storage.term(g.applied), confState: g.node.status().confState },
+      data: g.sm.snapshot(),
+    };
+    this.counters.snapshotsMade++;
+    this.opts.logger.info({ group: g.id, index: g.applied, bytes: snap.data.byteLength, ms: Math.round(performance.now() - started) }, 'made a snapshot for a follower');
+    return snap;
+  }
 }
+
+const NO_DATA = new Uint8Array(0);
 
 /** A leader's appends and heartbeats need nothing from the write of the turn that made them
  * (see turn(), step 2); everything else (acknowledgements, votes) must wait for it. */

@@ -14,6 +14,12 @@ export type WriteOp =
   | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
   | { readonly type: 'del'; readonly key: Uint8Array };
 
+/** Keys from `gte` (inclusive) to `lt` (exclusive). */
+export interface KeyRange {
+  readonly gte: Uint8Array;
+  readonly lt: Uint8Array;
+}
+
 interface RocksLevelLike {
   readonly handle: bigint;
   open(): Promise<void>;
@@ -72,6 +78,18 @@ export class RocksDatabase {
   async deleteRange(gte: Uint8Array, lt: Uint8Array, marker: WriteOp): Promise<void> {
     await this.db.clear({ gte, lt });
     await this.write([marker], true);
+  }
+
+  /**
+   * Drops garbage: one range tombstone per range (RocksDB DeleteRange), not durable by itself (the
+   * next synced write's fsync covers it). Only for keys nothing reads any more and nothing writes
+   * again, such as log entries behind a compaction point that is already on disk: a crash that
+   * loses the drop leaves leftovers that loaders skip and the next drop removes. Dropping a range
+   * costs the same whatever it holds, where deleting compacted entries one by one cost as much
+   * as writing them.
+   */
+  async dropRanges(ranges: readonly KeyRange[]): Promise<void> {
+    for (const r of ranges) await this.db.clear(r);
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {

@@ -1,4 +1,4 @@
-import type { WriteOp } from './rocks-database.js';
+import type { KeyRange, WriteOp } from './rocks-database.js';
 
 /**
  * Writes staged for the next durable flush of the node's database. Every group's raft state and
@@ -7,6 +7,7 @@ import type { WriteOp } from './rocks-database.js';
 export class WriteBatch {
   private ops: WriteOp[] = [];
   private bytes = 0;
+  private drops: KeyRange[] = [];
 
   put(key: Uint8Array, value: Uint8Array): void {
     this.ops.push({ type: 'put', key, value });
@@ -18,12 +19,24 @@ export class WriteBatch {
     this.bytes += key.byteLength;
   }
 
+  /** Stages a range of garbage to drop once this batch is written (see RocksDatabase.dropRanges). */
+  dropAfterWrite(range: KeyRange): void {
+    this.drops.push(range);
+  }
+
   size(): number {
     return this.ops.length;
   }
 
   byteSize(): number {
     return this.bytes;
+  }
+
+  /** Hands over the ranges to drop after the ops taken with them are written. */
+  takeDrops(): KeyRange[] {
+    const drops = this.drops;
+    this.drops = [];
+    return drops;
   }
 
   /** Hands over the staged ops and starts a fresh batch. */
