@@ -19,6 +19,15 @@ export interface QueueCounters {
   cancelled: number;
 }
 
+interface RunnableRef {
+  readonly id: TaskId;
+  readonly priority: number;
+  readonly seq: number;
+}
+
+const runsBefore = (a: { priority: number; seq: number }, b: { priority: number; seq: number }): boolean =>
+  a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq);
+
 interface Persisted {
   readonly seq: number;
   readonly counters: QueueCounters;
@@ -32,7 +41,12 @@ interface Persisted {
  */
 export class QueueStateMachine implements StateMachine<OpResult[]> {
   private readonly tasks = new Map<TaskId, Task>();
-  private readonly runnable = new Heap<{ id: TaskId; priority: number; seq: number }>((a, b) => a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq));
+  /**
+   * Pending tasks by type, each heap in priority-then-submission order. A claim looks only at the
+   * types it takes: with one heap for all, every claim popped and pushed back every pending task of
+   * a type nobody here handles (left for remote workers), a cost that grew with their backlog.
+   */
+  private readonly runnableByType = new Map<string, Heap<RunnableRef>>();
   private readonly delayed = new Heap<{ id: TaskId; runAt: number }>((a, b) => a.runAt < b.runAt);
   private readonly leases = new Heap<{ id: TaskId; expiresAt: number; token: number }>((a, b) => a.expiresAt < b.expiresAt);
   private readonly finished = new Heap<{ id: TaskId; at: number }>((a, b) => a.at < b.at);
@@ -98,7 +112,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
    * delayed task now due (a claim promotes those first). */
   hasRunnable(now: number, types: readonly string[] | null = null): boolean {
     if (this.peekDelayed(now) !== undefined) return true;
-    if (types === null) return this.peekRunnable() !== undefined;
+    if (types === null) return this.nextRunnable(null) !== undefined;
     return types.some((t) => (this.pendingByType.get(t) ?? 0) > 0);
   }
 
@@ -165,7 +179,8 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     this.byStatus.clear();
     this.pendingByType.clear();
     this.byQueue.clear();
-    for (const h of [this.runnable, this.delayed, this.leases, this.finished] as Heap<unknown>[]) while (h.pop() !== undefined);
+    this.runnableByType.clear();
+    for (const h of [this.delayed, this.leases, this.finished] as Heap<unknown>[]) while (h.pop() !== undefined);
     this.seq = 0;
     this.counters = { submitted: 0, completed: 0, failedAttempts: 0, dead: 0, cancelled: 0 };
   }
@@ -280,15 +295,10 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
       this.put(n);
     }
     const out: Task[] = [];
-    const skipped: { id: TaskId; priority: number; seq: number }[] = [];
     while (out.length < max) {
-      const t = this.peekRunnable();
+      const t = this.nextRunnable(types);
       if (t === undefined) break;
-      const entry = this.runnable.pop()!;
-      if (types !== null && !types.includes(t.type)) {
-        skipped.push(entry);
-        continue;
-      }
+      this.runnableByType.get(t.type)!.pop();
       const n = draftOf(t);
       n.status = 'running';
       n.attempts = t.attempts + 1;
@@ -298,7 +308,6 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
       n.updatedAt = now;
       out.push(this.put(n));
     }
-    for (const s of skipped) this.runnable.push(s);
     return out;
   }
 
@@ -327,13 +336,29 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     return { ok: true, task: t };
   }
 
-  private peekRunnable(): Task | undefined {
+  /** The task a claim for `types` (null: any) takes next: the first of the types' heads. */
+  private nextRunnable(types: readonly string[] | null): Task | undefined {
+    let best: Task | undefined;
+    for (const type of types ?? this.runnableByType.keys()) {
+      const t = this.headOf(type);
+      if (t !== undefined && (best === undefined || runsBefore(t, best))) best = t;
+    }
+    return best;
+  }
+
+  /** The next pending task of one type, dropping stale heap entries on the way. */
+  private headOf(type: string): Task | undefined {
+    const heap = this.runnableByType.get(type);
+    if (heap === undefined) return undefined;
     for (;;) {
-      const top = this.runnable.peek();
-      if (top === undefined) return undefined;
+      const top = heap.peek();
+      if (top === undefined) {
+        this.runnableByType.delete(type);
+        return undefined;
+      }
       const t = this.tasks.get(top.id);
       if (t?.status === 'pending' && t.seq === top.seq) return t;
-      this.runnable.pop();
+      heap.pop();
     }
   }
 
@@ -355,9 +380,12 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     this.tasks.set(t.id, t);
     this.touched.add(t.id);
     switch (t.status) {
-      case 'pending':
-        this.runnable.push({ id: t.id, priority: t.priority, seq: t.seq });
+      case 'pending': {
+        let heap = this.runnableByType.get(t.type);
+        if (heap === undefined) this.runnableByType.set(t.type, (heap = new Heap<RunnableRef>(runsBefore)));
+        heap.push({ id: t.id, priority: t.priority, seq: t.seq });
         break;
+      }
       case 'delayed':
         this.delayed.push({ id: t.id, runAt: t.runAt ?? 0 });
         break;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encodeEntry, type OpResult, type QueueOp } from '../../src/queue/commands.js';
 import { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
 import { taskId, type Task, type TaskSpec } from '../../src/queue/task.js';
@@ -150,6 +150,35 @@ describe('queue state machine', () => {
     expect(h.claim(1, 10, 'w', ['y']).map((t) => t.id)).toEqual(['y1']);
     expect([h.sm.hasRunnable(1, ['y']), h.sm.hasRunnable(1, ['x']), h.sm.hasRunnable(1)]).toEqual([false, true, true]);
     expect(h.claim(1).map((t) => t.id)).toEqual(['x1', 'x2']);
+  });
+
+  it('a claim for any type merges the types in priority, then submission order', () => {
+    const h = new Harness();
+    h.run(0, [
+      { op: 'submit', task: spec('a-low', { type: 'a', priority: 0 }) },
+      { op: 'submit', task: spec('b-high', { type: 'b', priority: 9 }) },
+      { op: 'submit', task: spec('b-low', { type: 'b', priority: 0 }) },
+      { op: 'submit', task: spec('c-mid', { type: 'c', priority: 4 }) },
+      { op: 'submit', task: spec('a-high', { type: 'a', priority: 9 }) },
+    ]);
+    expect(h.claim(1, 2).map((t) => t.id)).toEqual(['b-high', 'a-high']);
+    expect(h.claim(2, 10, 'w', ['a', 'c']).map((t) => t.id)).toEqual(['c-mid', 'a-low']);
+    expect(h.claim(3).map((t) => t.id)).toEqual(['b-low']);
+  });
+
+  it("a claim's work does not grow with the backlog of types it does not take", () => {
+    // A backlog left for remote workers used to be popped and pushed back by every local claim.
+    const h = new Harness();
+    h.run(0, Array.from({ length: 3000 }, (_, i) => ({ op: 'submit' as const, task: spec(`remote-${i}`, { type: 'remote' }) })));
+    h.run(1, [{ op: 'submit', task: spec('local-1') }]);
+    const gets = vi.spyOn(Map.prototype, 'get');
+    try {
+      expect(h.claim(2, 10, 'w', ['noop']).map((t) => t.id)).toEqual(['local-1']);
+      expect(gets.mock.calls.length, 'map lookups for one claim').toBeLessThan(100);
+    } finally {
+      gets.mockRestore();
+    }
+    expect(h.claim(3, 5, 'w', ['remote']).map((t) => t.id)).toEqual(['remote-0', 'remote-1', 'remote-2', 'remote-3', 'remote-4']);
   });
 
   it('sweeps terminal tasks beyond the retention count or age', () => {
