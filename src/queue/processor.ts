@@ -6,6 +6,9 @@ import type { QueueNode } from './queue-node.js';
 import type { QueueStateMachine } from './queue-state-machine.js';
 import type { Task } from './task.js';
 
+/** Tasks one claim may lease (one log entry). */
+const MAX_CLAIM = 256;
+
 export interface ProcessorOptions {
   readonly self: string;
   readonly queue: QueueNode;
@@ -34,6 +37,8 @@ export class Processor {
   private readonly expiring = new Set<GroupId>();
   private readonly lastSweep = new Map<GroupId, number>();
   private timer: NodeJS.Timeout | null = null;
+  private kicked = false;
+  private rotation = 0;
   private readonly abort = new AbortController();
   private readonly types: string[];
   private readonly counters = { started: 0, succeeded: 0, failed: 0, rejected: 0 };
@@ -45,6 +50,7 @@ export class Processor {
   }
 
   start(): void {
+    this.opts.queue.whenWorkArrives(() => this.kick());
     this.timer = setInterval(() => this.pump(), this.opts.pollMs);
   }
 
@@ -53,9 +59,14 @@ export class Processor {
     this.abort.abort(new Error('node stopping'));
   }
 
-  /** Runs a round now (e.g. right after a submit was applied). */
+  /** Runs a round as soon as the event loop is free (once, however many ask before it runs). */
   kick(): void {
-    setImmediate(() => this.pump());
+    if (this.kicked) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      this.pump();
+    });
   }
 
   stats(): { running: number; concurrency: number; started: number; succeeded: number; failed: number; rejected: number; completedPerSec: number } {
@@ -66,6 +77,7 @@ export class Processor {
 
   private pump(): void {
     const now = Date.now();
+    const wanting: [GroupId, number][] = [];
     for (const [g, sm] of this.opts.machines()) {
       if (!this.opts.queue.leads(g)) continue;
       const expiry = sm.nextLeaseExpiry();
@@ -76,8 +88,21 @@ export class Processor {
           void this.opts.queue.op(g, { op: 'sweep', keep: this.opts.retainCount, maxAgeMs: this.opts.retainMs }).catch(() => undefined);
         }
       }
-      const free = this.opts.concurrency - this.running;
-      if (free > 0 && !this.claiming.has(g) && sm.hasRunnable(now, this.types)) void this.claim(g, Math.min(free, 256));
+      if (!this.claiming.has(g) && sm.hasRunnable(now, this.types)) wanting.push([g, sm.pendingOf(this.types)]);
+    }
+    // The free slots are shared among the partitions with work, starting each round at a different
+    // one. When the first partition with work took them all, the others waited for its claim to
+    // commit, round after round, and one partition of a node could starve for seconds.
+    let free = this.opts.concurrency - this.running;
+    if (free <= 0 || wanting.length === 0) return;
+    const share = Math.max(1, Math.floor(free / wanting.length));
+    const first = this.rotation++ % wanting.length;
+    for (let k = 0; k < wanting.length && free > 0; k++) {
+      const [g, pending] = wanting[(first + k) % wanting.length]!;
+      // Due delayed tasks become pending only in the claim itself: ask for a share then.
+      const max = Math.min(free, share, MAX_CLAIM, pending > 0 ? pending : share);
+      free -= max;
+      void this.claim(g, max);
     }
   }
 

@@ -53,6 +53,7 @@ export class QueueNode {
   private readonly entryOutbox = new Map<GroupId, WaitingForEntry[]>();
   private entryFlushScheduled = false;
   private readonly maxOps: number;
+  private onWork: (() => void) | null = null;
 
   constructor(private readonly opts: QueueNodeOptions) {
     this.maxOps = opts.maxOpsPerEntry ?? 512;
@@ -79,6 +80,14 @@ export class QueueNode {
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /**
+   * Called when an entry this node proposed as leader made tasks runnable (a submit or a retry), so
+   * the processing loop claims them at once instead of at its next poll.
+   */
+  whenWorkArrives(listener: () => void): void {
+    this.onWork = listener;
   }
 
   /** This node's replica of the partition's state, if it holds one (reads here are local). */
@@ -239,10 +248,13 @@ export class QueueNode {
   /** One log entry for the waiting operations; each waiter gets its own slice of the results. */
   private proposeEntry(g: GroupId, chunk: readonly WaitingForEntry[]): void {
     // The leader stamps time and randomness; apply itself never reads either.
-    const data = encodeEntry({ now: Date.now(), random: Math.random(), ops: chunk.flatMap((w) => w.ops) });
+    const ops = chunk.flatMap((w) => w.ops);
+    const data = encodeEntry({ now: Date.now(), random: Math.random(), ops });
+    const makesWork = ops.some((o) => o.op === 'submit' || o.op === 'retry');
     this.opts.host.propose(g, data).then(
       (results) => {
         const all = results as OpResult[];
+        if (makesWork) this.onWork?.();
         let at = 0;
         for (const w of chunk) {
           w.resolve(all.slice(at, at + w.ops.length));

@@ -116,6 +116,14 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     return types.some((t) => (this.pendingByType.get(t) ?? 0) > 0);
   }
 
+  /** Pending tasks of `types` (null: any). */
+  pendingOf(types: readonly string[] | null): number {
+    if (types === null) return this.byStatus.get('pending') ?? 0;
+    let n = 0;
+    for (const t of types) n += this.pendingByType.get(t) ?? 0;
+    return n;
+  }
+
   /** Whether a sweep at `now` would remove anything (so idle partitions propose nothing). */
   sweepDue(now: number, keep: number, maxAgeMs: number): boolean {
     if (this.terminalCount() > keep) return true;

@@ -5,6 +5,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
 import type { OpResult, QueueOp } from '../../src/queue/commands.js';
+import type { Handler } from '../../src/queue/handlers.js';
+import { Processor } from '../../src/queue/processor.js';
 import { QueueNode } from '../../src/queue/queue-node.js';
 import { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
 import type { Task, TaskId, TaskSpec } from '../../src/queue/task.js';
@@ -35,10 +37,10 @@ describe('queue routing on the leader', () => {
   let host: MultiRaftHost;
   let rpc: QueueRpc;
   let queue: QueueNode;
+  const sm = new QueueStateMachine(g);
 
   beforeAll(async () => {
     db = await RocksDatabase.open(dir, { writeWorker: true });
-    const sm = new QueueStateMachine(g);
     host = await MultiRaftHost.open({ self, db, send: () => undefined, logger: pino({ level: 'silent' }), tickMs: 10, stateMachine: () => sm });
     host.createGroup(g, [self]);
     for (let i = 0; i < 300 && host.leaderOf(g) !== self; i++) await new Promise((r) => setTimeout(r, 10));
@@ -77,6 +79,43 @@ describe('queue routing on the leader', () => {
       expect(reply.ok).toBe(true);
       const results = JSON.parse(reply.resultsJson ?? '') as OpResult[];
       expect(results.map((r) => (r.ok && 'task' in r ? (r.task as Task).id : null))).toEqual(Array.from({ length: 5 }, (_, i) => `fwd-${k}-${i}`));
+    }
+  });
+
+  it('tells the processing loop when a committed entry made work (a submit), and not otherwise', async () => {
+    let calls = 0;
+    queue.whenWorkArrives(() => calls++);
+    try {
+      await queue.op(g, { op: 'submit', task: spec('work-1') });
+      expect(calls, 'a local submit').toBe(1);
+      await queue.handlePropose(g, JSON.stringify([{ op: 'submit', task: spec('work-2') }]));
+      expect(calls, 'a forwarded submit').toBe(2);
+      await queue.op(g, { op: 'claim', owner: 'w', max: 1, types: ['noop'] });
+      expect(calls, 'a claim makes no work').toBe(2);
+    } finally {
+      queue.whenWorkArrives(() => undefined);
+    }
+  });
+
+  it('with polling all but off, a submitted task still runs at once', async () => {
+    const processor = new Processor({
+      self: 'n1',
+      queue,
+      handlers: new Map<string, Handler>([['noop', async () => 'done']]),
+      machines: () => [[g, sm]],
+      logger: pino({ level: 'silent' }),
+      concurrency: 4,
+      pollMs: 3_600_000,
+      retainCount: 1000,
+      retainMs: 3_600_000,
+    });
+    processor.start();
+    try {
+      await queue.op(g, { op: 'submit', task: spec('prompt-1') });
+      for (let i = 0; i < 500 && sm.get('prompt-1' as TaskId)?.status !== 'completed'; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(sm.get('prompt-1' as TaskId)?.status).toBe('completed');
+    } finally {
+      processor.stop();
     }
   });
 
