@@ -7,7 +7,12 @@
  * Each cluster first takes --warmup seconds of full load, unmeasured: on this 2-core machine V8
  * needs that long to compile the hot paths, and a node runs warm.
  *
- *   npm run bench:raft [-- --groups 1,8,64 --seconds 5 --warmup 10 --rate 5000 --concurrency 256]
+ * Writes overwrite a fixed key space (--keys, over all nodes), as etcd's benchmark does with its
+ * key space size: with a fresh key per write, the state grew for as long as the benchmark ran, and
+ * so did the state machine's map and RocksDB's compaction work, so the figures depended on how long
+ * the run was.
+ *
+ *   npm run bench:raft [-- --groups 1,8,64 --seconds 5 --warmup 10 --rate 5000 --concurrency 256 --keys 100000]
  *
  * Prints a table and writes bench/results/raft.json.
  */
@@ -24,6 +29,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '5000' },
     concurrency: { type: 'string', default: '256' },
     bytes: { type: 'string', default: '100' },
+    keys: { type: 'string', default: '100000' },
     writer: { type: 'string', default: 'worker' },
   },
 });
@@ -33,9 +39,10 @@ const warmup = Number(values.warmup);
 const rate = Number(values.rate);
 const concurrency = Number(values.concurrency);
 const valueBytes = Number(values.bytes);
+const keys = Number(values.keys);
 const writer = values.writer;
-if (groupCounts.some((g) => !(g >= 1)) || !(seconds > 0) || !(warmup >= 0) || !(rate > 0) || !(concurrency >= 1) || (writer !== 'worker' && writer !== 'inline')) {
-  console.error('usage: bench:raft [--groups 1,8,64] [--seconds S] [--warmup S] [--rate R] [--concurrency C] [--bytes B] [--writer worker|inline]');
+if (groupCounts.some((g) => !(g >= 1)) || !(seconds > 0) || !(warmup >= 0) || !(rate > 0) || !(concurrency >= 1) || !(keys >= 1) || (writer !== 'worker' && writer !== 'inline')) {
+  console.error('usage: bench:raft [--groups 1,8,64] [--seconds S] [--warmup S] [--rate R] [--concurrency C] [--bytes B] [--keys K] [--writer worker|inline]');
   process.exit(2);
 }
 
@@ -67,7 +74,7 @@ async function runLoad(cluster: KvCluster, led: number[][], groups: number, offe
       const share = led[i]!.length / groups;
       if (share === 0) return { committed: 0, errors: 0, seconds: forSeconds, latenciesMs: [], loopDelayP99Ms: 0, loopDelayMaxMs: 0, host: {} };
       const r = await n.request(
-        { op: 'load', seconds: forSeconds, concurrency: offered > 0 ? Math.max(4, Math.ceil(concurrency * share)) : concurrency, ratePerSec: offered * share, valueBytes },
+        { op: 'load', seconds: forSeconds, concurrency: offered > 0 ? Math.max(4, Math.ceil(concurrency * share)) : concurrency, ratePerSec: offered * share, valueBytes, keys: Math.max(1, Math.round(keys / cluster.nodes.length)) },
         (forSeconds + 30) * 1000,
       );
       if (!r.ok || r.load === undefined) throw new Error(`${n.id}: load failed`);
@@ -107,8 +114,8 @@ for (const groups of groupCounts) {
   }
 }
 
-console.log(`raft runtime: 3 processes on loopback, ${valueBytes}-byte entries, ${warmup}s warm-up, then ${seconds}s per run, closed loop with ${concurrency} writers for max, RocksDB writes ${writer === 'worker' ? 'on a worker thread' : 'inline'}`);
+console.log(`raft runtime: 3 processes on loopback, ${valueBytes}-byte entries over ${keys} keys, ${warmup}s warm-up, then ${seconds}s per run, closed loop with ${concurrency} writers for max, RocksDB writes ${writer === 'worker' ? 'on a worker thread' : 'inline'}`);
 console.table(rows);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/raft.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), seconds, warmup, rate, concurrency, valueBytes, writer, rows }, null, 2));
+writeFileSync(new URL('./results/raft.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), seconds, warmup, rate, concurrency, valueBytes, keys, writer, rows }, null, 2));
 console.log('wrote bench/results/raft.json');

@@ -7,7 +7,16 @@ export type KvNodeRequest =
   | { op: 'stats'; id: number }
   | { op: 'dump'; id: number }
   | { op: 'pause'; id: number; paused: boolean }
-  | { op: 'load'; id: number; seconds: number; concurrency: number; ratePerSec: number; valueBytes: number }
+  | {
+      op: 'load';
+      id: number;
+      seconds: number;
+      concurrency: number;
+      ratePerSec: number;
+      valueBytes: number;
+      /** Keys this node's writers cycle through (writes overwrite them), as etcd's benchmark does. */
+      keys: number;
+    }
   | { op: 'stop'; id: number };
 
 export interface GroupDump {

@@ -107,7 +107,7 @@ function dump(g: GroupId): GroupDump {
 }
 
 /** Closed-loop load from inside the node: `concurrency` writers on the groups this node leads. */
-async function runLoad(seconds: number, concurrency: number, ratePerSec: number, valueBytes: number): Promise<LoadReport> {
+async function runLoad(seconds: number, concurrency: number, ratePerSec: number, valueBytes: number, keys: number): Promise<LoadReport> {
   const latencies: number[] = [];
   let errors = 0;
   const value = 'x'.repeat(valueBytes);
@@ -119,7 +119,17 @@ async function runLoad(seconds: number, concurrency: number, ratePerSec: number,
   // At a fixed offered rate, requests start on a schedule regardless of how fast earlier ones end.
   const interval = ratePerSec > 0 ? 1000 / ratePerSec : 0;
   let nextStart = started;
-  const led = (): GroupId[] => host!.groupIds().filter((g) => host!.leaderOf(g) === self);
+  // The groups this node leads, looked up every 50 ms rather than for every write.
+  let ledCache: GroupId[] = [];
+  let ledAt = -Infinity;
+  const led = (): GroupId[] => {
+    const now = performance.now();
+    if (now - ledAt > 50) {
+      ledCache = host!.groupIds().filter((g) => host!.leaderOf(g) === self);
+      ledAt = now;
+    }
+    return ledCache;
+  };
   async function writer(w: number): Promise<void> {
     while (performance.now() < deadline) {
       if (interval > 0) {
@@ -132,10 +142,12 @@ async function runLoad(seconds: number, concurrency: number, ratePerSec: number,
         await new Promise((r) => setTimeout(r, 10));
         continue;
       }
-      const g = groups[(seq++ + w) % groups.length]!;
+      // Each key belongs to one group, so the state stays as big as the key space.
+      const k = (seq++ + w) % keys;
+      const g = groups[k % groups.length]!;
       const t0 = performance.now();
       try {
-        await host!.propose(g, KvStateMachine.command(`${self}-${w}-${seq}`, value));
+        await host!.propose(g, KvStateMachine.command(`${self}-${k}`, value));
         latencies.push(performance.now() - t0);
       } catch {
         errors++;
@@ -194,7 +206,7 @@ process.on('message', (raw: KvNodeRequest) => {
         reply({ id: raw.id, ok: true });
         return;
       case 'load':
-        reply({ id: raw.id, ok: true, load: await runLoad(raw.seconds, raw.concurrency, raw.ratePerSec, raw.valueBytes) });
+        reply({ id: raw.id, ok: true, load: await runLoad(raw.seconds, raw.concurrency, raw.ratePerSec, raw.valueBytes, raw.keys) });
         return;
       case 'stop':
         await host!.stop();
