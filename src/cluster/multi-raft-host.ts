@@ -50,10 +50,13 @@ export interface MultiRaftHostOptions {
   readonly tickMs?: number;
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
-  /** Take a snapshot once this many entries were applied since the last one. */
+  /** Record a compaction point (a snapshot) once this many entries were applied since the last. */
   readonly snapshotEntries?: number;
-  /** Entries kept behind a snapshot, so a briefly lagging follower catches up from the log. */
+  /** Entries kept behind a compaction point, so a briefly lagging follower catches up from the log. */
   readonly keepEntries?: number;
+  /** A leader keeps the entries a live follower still lacks, up to this many behind its applied
+   * index; past that the follower gets a snapshot instead. */
+  readonly maxLogEntries?: number;
   readonly requestTimeoutMs?: number;
   /** Ticks a leader's group must be idle before it is put to sleep; 0 keeps every group ticking.
    * A quiesced group sends no heartbeats: an idle node's traffic is one ping per peer per tick,
@@ -126,6 +129,7 @@ export class MultiRaftHost {
   private readonly timeoutMs: number;
   private readonly snapshotEntries: number;
   private readonly keepEntries: number;
+  private readonly maxLogEntries: number;
   private readonly rng: Rng;
   private ticker: NodeJS.Timeout | null = null;
   private turnRunning = false;
@@ -141,8 +145,12 @@ export class MultiRaftHost {
   private constructor(private readonly opts: MultiRaftHostOptions) {
     this.tickMs = opts.tickMs ?? 100;
     this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
-    this.snapshotEntries = opts.snapshotEntries ?? 10_000;
-    this.keepEntries = opts.keepEntries ?? 5_000;
+    // Every entry between the last compaction point minus keepEntries and the end of the log is
+    // held in memory (see RocksRaftStorage), per group: with hundreds of groups these bounds, not
+    // a single group's, decide the heap a node needs and the time its collector takes.
+    this.snapshotEntries = opts.snapshotEntries ?? 1_000;
+    this.keepEntries = opts.keepEntries ?? 1_000;
+    this.maxLogEntries = Math.max(opts.maxLogEntries ?? 20_000, this.keepEntries);
     this.rng = opts.rng ?? { nextInt: (bound: number) => randomInt(bound) };
     this.quiesceAfter = opts.quiesceAfterTicks ?? 3;
   }
@@ -723,16 +731,24 @@ export class MultiRaftHost {
     g.readsReady = [];
   }
 
-  /** Snapshots the state machine every snapshotEntries applied entries and compacts the log
-   * behind it, keeping keepEntries so that a briefly lagging follower needs no snapshot. */
+  /** Records a compaction point every snapshotEntries applied entries and compacts the log behind
+   * it, keeping keepEntries (and on a leader what live followers still lack) so that a briefly
+   * lagging follower needs no snapshot. */
   private maybeSnapshot(g: HostedGroup): void {
     const snapIndex = g.storage.persistedSnapshot().metadata.index;
     if (g.applied - snapIndex < this.snapshotEntries) return;
     // Only a compaction point: the state is in the state machine's rows, persisted with the
     // applied index, and a snapshot to send is made from it when a follower needs one.
-    const { confState } = g.node.status();
+    const { confState, progress } = g.node.status();
     g.storage.createSnapshot(g.applied, confState, NO_DATA);
-    const compactTo = g.applied - this.keepEntries;
+    let compactTo = g.applied - this.keepEntries;
+    // A leader keeps what a live follower still lacks (up to maxLogEntries): catching it up from
+    // the log costs far less than a snapshot of the whole state, and a follower that is merely
+    // slower than the others would otherwise be sent one snapshot after another.
+    const floor = g.applied - this.maxLogEntries;
+    for (const [id, pr] of progress ?? []) {
+      if (id !== this.opts.self && pr.recentActive && pr.match < compactTo) compactTo = Math.max(pr.match, floor);
+    }
     if (compactTo > g.storage.firstIndex()) g.storage.compact(logIndex(compactTo));
   }
 

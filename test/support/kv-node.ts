@@ -69,8 +69,9 @@ host = await MultiRaftHost.open({
   quiesceAfterTicks: Number(env('QUIESCE_TICKS', '3')),
   logger,
   tickMs: Number(env('TICK_MS', '100')),
-  snapshotEntries: Number(env('SNAPSHOT_ENTRIES', '10000')),
-  keepEntries: Number(env('KEEP_ENTRIES', '5000')),
+  // Unset, the host's defaults apply, as on a taskraft node.
+  ...(process.env.SNAPSHOT_ENTRIES === undefined ? {} : { snapshotEntries: Number(process.env.SNAPSHOT_ENTRIES) }),
+  ...(process.env.KEEP_ENTRIES === undefined ? {} : { keepEntries: Number(process.env.KEEP_ENTRIES) }),
   stateMachine: (g) => machines.get(g) ?? new KvStateMachine(g),
 });
 const existing = new Set(host.groupIds());
