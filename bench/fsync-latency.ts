@@ -60,8 +60,8 @@ if (values.child !== undefined) {
     latencies.push(performance.now() - t0);
   }
   await db.close();
-  process.send?.(latencies);
-  process.exit(0);
+  // Exit only once the (large) message has been handed over, or it can be lost.
+  process.send?.(latencies, () => process.exit(0));
 } else {
   const dirs = Array.from({ length: processes }, () => mkdtempSync(join(tmpdir(), 'taskraft-fsync-')));
   try {
@@ -82,7 +82,7 @@ if (values.child !== undefined) {
             });
             child.once('exit', (code) => {
               clearTimeout(timer);
-              if (code !== 0) reject(new Error(`writer exited with ${code}`));
+              reject(new Error(`writer exited (${code}) without sending its figures`));
             });
           }),
       ),

@@ -95,12 +95,13 @@ export class Processor {
     // commit, round after round, and one partition of a node could starve for seconds.
     let free = this.opts.concurrency - this.running;
     if (free <= 0 || wanting.length === 0) return;
-    const share = Math.max(1, Math.floor(free / wanting.length));
     const first = this.rotation++ % wanting.length;
     for (let k = 0; k < wanting.length && free > 0; k++) {
       const [g, pending] = wanting[(first + k) % wanting.length]!;
+      // An even share of what is left, so slots a partition does not need go to the next ones.
+      const share = Math.ceil(free / (wanting.length - k));
       // Due delayed tasks become pending only in the claim itself: ask for a share then.
-      const max = Math.min(free, share, MAX_CLAIM, pending > 0 ? pending : share);
+      const max = Math.min(share, MAX_CLAIM, pending > 0 ? pending : share);
       free -= max;
       void this.claim(g, max);
     }

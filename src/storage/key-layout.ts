@@ -9,11 +9,13 @@
  *   0x01 group:u32 0x03                 -> applied index of the group's state machine
  *   0x01 group:u32 0x04 index:u64       -> raft log entry at `index`
  *   0x01 group:u32 0x05                 -> log offset: index and term of the entry before the log
- *   0x01 group:u32 0x06                 -> snapshot data
+ *   0x01 group:u32 0x06                 -> snapshot data: a snapshot installed from a leader; empty
+ *                                          for a local compaction point (the state is under 0x02)
  *   0x02 group:u32 ...                  -> the group's state machine data (its own sub-layout)
  *
  * A group's raft metadata and its state machine share one database, so the state an entry produced
- * and the applied index that records it are written in one atomic batch.
+ * and the applied index that records it are written in one atomic batch. Compacted log entries are
+ * dropped as one range tombstone after the new log offset is written (RocksDatabase.dropRanges).
  */
 
 export type GroupId = number & { readonly __brand: 'GroupId' };
