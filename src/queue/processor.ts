@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { GroupId } from '../storage/key-layout.js';
 import type { OpResult } from './commands.js';
 import { HandlerError, type Handler } from './handlers.js';
-import type { QueueNode } from './queue-node.js';
+import type { ClaimAlong, QueueNode } from './queue-node.js';
 import type { QueueStateMachine } from './queue-state-machine.js';
 import type { Task } from './task.js';
 
@@ -51,6 +51,7 @@ export class Processor {
 
   start(): void {
     this.opts.queue.whenWorkArrives(() => this.kick());
+    this.opts.queue.claimAlongWithWork((g, newWork) => this.claimAlong(g, newWork));
     this.timer = setInterval(() => this.pump(), this.opts.pollMs);
   }
 
@@ -119,21 +120,41 @@ export class Processor {
   }
 
   private async claim(g: GroupId, max: number): Promise<void> {
-    this.claiming.add(g);
-    // Reserve the slots now so concurrent claims on other partitions respect the limit.
-    this.running += max;
-    let claimed: readonly Task[] = [];
+    const settle = this.reserve(g, max);
     try {
-      const r = await this.opts.queue.op(g, { op: 'claim', owner: this.opts.self, max, types: this.types });
-      if (r.ok && 'tasks' in r) claimed = r.tasks;
+      settle(await this.opts.queue.op(g, { op: 'claim', owner: this.opts.self, max, types: this.types }));
     } catch (e) {
-      this.opts.logger.debug({ partition: g, err: (e as Error).message }, 'claim failed');
-    } finally {
+      settle(e as Error);
+    }
+  }
+
+  /** A claim for an entry that carries new work on a partition this node leads (see QueueNode). */
+  private claimAlong(g: GroupId, newWork: number): ClaimAlong | null {
+    if (this.abort.signal.aborted || this.claiming.has(g)) return null;
+    const sm = this.opts.queue.machine(g);
+    const free = this.opts.concurrency - this.running;
+    if (sm === undefined || free <= 0) return null;
+    const max = Math.min(free, MAX_CLAIM, newWork + sm.pendingOf(this.types));
+    return { op: { op: 'claim', owner: this.opts.self, max, types: this.types }, settle: this.reserve(g, max) };
+  }
+
+  /**
+   * Reserves `max` handler slots for a claim on `g` (so concurrent claims on other partitions
+   * respect the limit) and returns what to call with its outcome: it runs what was leased and
+   * gives back the slots it did not need.
+   */
+  private reserve(g: GroupId, max: number): (result: OpResult | Error) => void {
+    this.claiming.add(g);
+    this.running += max;
+    return (result) => {
+      let claimed: readonly Task[] = [];
+      if (result instanceof Error) this.opts.logger.debug({ partition: g, err: result.message }, 'claim failed');
+      else if (result.ok && 'tasks' in result) claimed = result.tasks;
       this.running -= max - claimed.length;
       this.claiming.delete(g);
-    }
-    for (const t of claimed) void this.run(g, t);
-    if (claimed.length === max) this.kick();
+      for (const t of claimed) void this.run(g, t);
+      if (claimed.length === max) this.kick();
+    };
   }
 
   private async run(g: GroupId, task: Task): Promise<void> {

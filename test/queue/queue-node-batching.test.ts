@@ -38,20 +38,24 @@ describe('queue routing on the leader', () => {
   let rpc: QueueRpc;
   let queue: QueueNode;
   const sm = new QueueStateMachine(g);
+  // A partition of its own for the processing-loop test, untouched by the others' leftovers.
+  const g2 = groupId(2);
+  const sm2 = new QueueStateMachine(g2);
 
   beforeAll(async () => {
     db = await RocksDatabase.open(dir, { writeWorker: true });
-    host = await MultiRaftHost.open({ self, db, send: () => undefined, logger: pino({ level: 'silent' }), tickMs: 10, stateMachine: () => sm });
+    host = await MultiRaftHost.open({ self, db, send: () => undefined, logger: pino({ level: 'silent' }), tickMs: 10, stateMachine: (id) => (id === g2 ? sm2 : sm) });
     host.createGroup(g, [self]);
-    for (let i = 0; i < 300 && host.leaderOf(g) !== self; i++) await new Promise((r) => setTimeout(r, 10));
+    host.createGroup(g2, [self]);
+    for (let i = 0; i < 300 && (host.leaderOf(g) !== self || host.leaderOf(g2) !== self); i++) await new Promise((r) => setTimeout(r, 10));
     rpc = new QueueRpc(self, 'c', () => null);
     queue = new QueueNode({
       self,
       host,
       rpc,
       logger: pino({ level: 'silent' }),
-      machine: (p) => (p === g ? sm : undefined),
-      partitionCount: () => 1,
+      machine: (p) => (p === g ? sm : p === g2 ? sm2 : undefined),
+      partitionCount: () => 2,
       viewLeader: () => null,
       requestTimeoutMs: 5000,
     });
@@ -97,12 +101,12 @@ describe('queue routing on the leader', () => {
     }
   });
 
-  it('with polling all but off, a submitted task still runs at once', async () => {
+  it('with polling all but off, a submitted task still runs at once, leased by the entry that records it', async () => {
     const processor = new Processor({
       self: 'n1',
       queue,
       handlers: new Map<string, Handler>([['noop', async () => 'done']]),
-      machines: () => [[g, sm]],
+      machines: () => [[g2, sm2]],
       logger: pino({ level: 'silent' }),
       concurrency: 4,
       pollMs: 3_600_000,
@@ -111,9 +115,14 @@ describe('queue routing on the leader', () => {
     });
     processor.start();
     try {
-      await queue.op(g, { op: 'submit', task: spec('prompt-1') });
-      for (let i = 0; i < 500 && sm.get('prompt-1' as TaskId)?.status !== 'completed'; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(sm.get('prompt-1' as TaskId)?.status).toBe('completed');
+      const before = host.status(g2).lastIndex;
+      await queue.op(g2, { op: 'submit', task: spec('prompt-1') });
+      for (let i = 0; i < 500 && sm2.get('prompt-1' as TaskId)?.status !== 'completed'; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(sm2.get('prompt-1' as TaskId)?.status).toBe('completed');
+      // The leader leased it in the entry that recorded it: one entry for submit and claim, one for
+      // the completion.
+      expect(host.status(g2).lastIndex - before).toBe(2);
+      expect(sm2.get('prompt-1' as TaskId)?.attempts).toBe(1);
     } finally {
       processor.stop();
     }
