@@ -265,10 +265,14 @@ export class QueueNode {
   private proposeEntry(g: GroupId, chunk: readonly WaitingForEntry[]): void {
     // The leader stamps time and randomness; apply itself never reads either.
     const ops = chunk.flatMap((w) => w.ops);
+    const now = Date.now();
+    // Tasks runnable at once (a delayed submit is not): what a claim in this entry could take.
     let newWork = 0;
-    for (const o of ops) if (o.op === 'submit' || o.op === 'retry') newWork++;
+    for (const o of ops) {
+      if (o.op === 'retry' || (o.op === 'submit' && (o.task.runAt ?? 0) <= now && !((o.task.delayMs ?? 0) > 0))) newWork++;
+    }
     const along = newWork > 0 ? (this.claimProvider?.(g, newWork) ?? null) : null;
-    const data = encodeEntry({ now: Date.now(), random: Math.random(), ops: along === null ? ops : [...ops, along.op] });
+    const data = encodeEntry({ now, random: Math.random(), ops: along === null ? ops : [...ops, along.op] });
     let proposed: Promise<unknown>;
     try {
       proposed = this.opts.host.propose(g, data);
