@@ -77,6 +77,8 @@ export class Processor {
   }
 
   private pump(): void {
+    // A kick from a commit can come after stop(): claim nothing then.
+    if (this.abort.signal.aborted) return;
     const now = Date.now();
     const wanting: [GroupId, number][] = [];
     for (const [g, sm] of this.opts.machines()) {

@@ -126,6 +126,10 @@ describe('queue routing on the leader', () => {
     } finally {
       processor.stop();
     }
+    // Once stopped, it takes nothing: a task submitted now stays pending for another worker.
+    await queue.op(g2, { op: 'submit', task: spec('after-stop') });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sm2.get('after-stop' as TaskId)?.status).toBe('pending');
   });
 
   it('refuses forwarded operations that are not a JSON array, changing nothing', async () => {
