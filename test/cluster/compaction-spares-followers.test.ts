@@ -43,6 +43,9 @@ describe('log compaction on a leader', () => {
         db,
         logger: pino({ level: 'silent' }),
         tickMs: 10,
+        // A long election timeout: the slow follower must stay "recently active" even when a
+        // loaded CI machine delays it further.
+        electionTicks: 50,
         snapshotEntries: 20,
         keepEntries: 5,
         maxLogEntries,
