@@ -50,13 +50,13 @@ export class Processor {
   }
 
   start(): void {
-    this.opts.queue.whenWorkArrives(() => this.kick());
-    this.opts.queue.claimAlongWithWork((g, newWork) => this.claimAlong(g, newWork));
+    this.opts.queue.onNewWork({ claimAlong: (g, runnable) => this.claimAlong(g, runnable), applied: () => this.kick() });
     this.timer = setInterval(() => this.pump(), this.opts.pollMs);
   }
 
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
+    this.opts.queue.onNewWork(null);
     this.abort.abort(new Error('node stopping'));
   }
 
@@ -131,12 +131,12 @@ export class Processor {
   }
 
   /** A claim for an entry that carries new work on a partition this node leads (see QueueNode). */
-  private claimAlong(g: GroupId, newWork: number): ClaimAlong | null {
+  private claimAlong(g: GroupId, runnable: number): ClaimAlong | null {
     if (this.abort.signal.aborted || this.claiming.has(g)) return null;
     const sm = this.opts.queue.machine(g);
     const free = this.opts.concurrency - this.running;
     if (sm === undefined || free <= 0) return null;
-    const max = Math.min(free, MAX_CLAIM, newWork + sm.pendingOf(this.types));
+    const max = Math.min(free, MAX_CLAIM, runnable + sm.pendingOf(this.types));
     return { op: { op: 'claim', owner: this.opts.self, max, types: this.types }, settle: this.reserve(g, max) };
   }
 

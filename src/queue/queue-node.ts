@@ -8,7 +8,7 @@ import { encodeEntry, type OpResult, type QueueOp } from './commands.js';
 import { QueueError } from './errors.js';
 import { partitionOf } from './partition-of.js';
 import type { QueueStateMachine } from './queue-state-machine.js';
-import type { Task, TaskId } from './task.js';
+import { firstRunAt, type Task, type TaskId } from './task.js';
 
 export interface QueueNodeOptions {
   readonly self: string;
@@ -29,6 +29,21 @@ export interface QueueNodeOptions {
 export interface ClaimAlong {
   readonly op: Extract<QueueOp, { op: 'claim' }>;
   settle(result: OpResult | Error): void;
+}
+
+/**
+ * How the processing loop hears of work this node proposes as a partition's leader (submits and
+ * retries of tasks runnable at once), so it need not wait for its next poll.
+ */
+export interface NewWorkListener {
+  /**
+   * A claim to put in the entry that carries `runnable` such tasks, after them: the task is then
+   * leased by the very entry that records it, a log round trip sooner than by a claim of its own.
+   * Null to add none.
+   */
+  claimAlong(g: GroupId, runnable: number): ClaimAlong | null;
+  /** Called once such an entry has been applied. */
+  applied(): void;
 }
 
 /** The leader could not be reached or has moved: look it up again and retry. */
@@ -59,8 +74,7 @@ export class QueueNode {
   private readonly entryOutbox = new Map<GroupId, WaitingForEntry[]>();
   private entryFlushScheduled = false;
   private readonly maxOps: number;
-  private onWork: (() => void) | null = null;
-  private claimProvider: ((g: GroupId, newWork: number) => ClaimAlong | null) | null = null;
+  private newWork: NewWorkListener | null = null;
 
   constructor(private readonly opts: QueueNodeOptions) {
     this.maxOps = opts.maxOpsPerEntry ?? 512;
@@ -89,21 +103,9 @@ export class QueueNode {
     });
   }
 
-  /**
-   * Called when an entry this node proposed as leader made tasks runnable (a submit or a retry), so
-   * the processing loop claims them at once instead of at its next poll.
-   */
-  whenWorkArrives(listener: () => void): void {
-    this.onWork = listener;
-  }
-
-  /**
-   * Lets the processing loop put a claim in an entry that carries new work (after it, so it sees
-   * that work): a task submitted to its partition's leader can then be leased by the very entry
-   * that records it, one log round trip sooner than by a claim of its own.
-   */
-  claimAlongWithWork(provider: (g: GroupId, newWork: number) => ClaimAlong | null): void {
-    this.claimProvider = provider;
+  /** Tells `listener` of the runnable work this node proposes as leader (see NewWorkListener). */
+  onNewWork(listener: NewWorkListener | null): void {
+    this.newWork = listener;
   }
 
   /** This node's replica of the partition's state, if it holds one (reads here are local). */
@@ -267,11 +269,13 @@ export class QueueNode {
     const ops = chunk.flatMap((w) => w.ops);
     const now = Date.now();
     // Tasks runnable at once (a delayed submit is not): what a claim in this entry could take.
-    let newWork = 0;
+    let runnable = 0;
     for (const o of ops) {
-      if (o.op === 'retry' || (o.op === 'submit' && (o.task.runAt ?? 0) <= now && !((o.task.delayMs ?? 0) > 0))) newWork++;
+      if (o.op === 'retry') runnable++;
+      else if (o.op === 'submit' && (firstRunAt(o.task, now) ?? now) <= now) runnable++;
     }
-    const along = newWork > 0 ? (this.claimProvider?.(g, newWork) ?? null) : null;
+    const listener = runnable > 0 ? this.newWork : null;
+    const along = listener?.claimAlong(g, runnable) ?? null;
     const data = encodeEntry({ now, random: Math.random(), ops: along === null ? ops : [...ops, along.op] });
     let proposed: Promise<unknown>;
     try {
@@ -283,7 +287,7 @@ export class QueueNode {
       (results) => {
         const all = results as OpResult[];
         along?.settle(all[ops.length] ?? new Error('the entry returned no result for its claim'));
-        if (newWork > 0) this.onWork?.();
+        listener?.applied();
         let at = 0;
         for (const w of chunk) {
           w.resolve(all.slice(at, at + w.ops.length));

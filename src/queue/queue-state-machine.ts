@@ -4,7 +4,7 @@ import { stateMachinePrefix, type GroupId } from '../storage/key-layout.js';
 import type { WriteBatch } from '../storage/write-batch.js';
 import { decodeEntry, type OpResult, type QueueEntry, type QueueOp } from './commands.js';
 import { Heap } from './heap.js';
-import { TERMINAL, backoffDelay, draftOf, newTask, type Task, type TaskDraft, type TaskId, type TaskStatus } from './task.js';
+import { TERMINAL, backoffDelay, draftOf, firstRunAt, newTask, type Task, type TaskDraft, type TaskId, type TaskStatus } from './task.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -111,9 +111,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   /** Whether a claim at `now` for `types` (null: any) would find work: one of them pending, or a
    * delayed task now due (a claim promotes those first). */
   hasRunnable(now: number, types: readonly string[] | null = null): boolean {
-    if (this.peekDelayed(now) !== undefined) return true;
-    if (types === null) return this.nextRunnable(null) !== undefined;
-    return types.some((t) => (this.pendingByType.get(t) ?? 0) > 0);
+    return this.peekDelayed(now) !== undefined || this.pendingOf(types) > 0;
   }
 
   /** Pending tasks of `types` (null: any). */
@@ -208,7 +206,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
       case 'submit': {
         const existing = this.tasks.get(o.task.id);
         if (existing !== undefined) return { ok: true, task: existing, created: false };
-        const runAt = o.task.runAt ?? (o.task.delayMs !== null && o.task.delayMs > 0 ? now + o.task.delayMs : null);
+        const runAt = firstRunAt(o.task, now);
         const delayedUntil = runAt !== null && runAt > now ? runAt : null;
         const t = newTask(o.task, delayedUntil === null ? 'pending' : 'delayed', runAt, now, ++this.seq);
         this.counters.submitted++;

@@ -76,7 +76,7 @@ export class RocksDatabase {
    * no write for the range is still queued.
    */
   async deleteRange(gte: Uint8Array, lt: Uint8Array, marker: WriteOp): Promise<void> {
-    await this.db.clear({ gte, lt });
+    await this.dropRanges([{ gte, lt }]);
     await this.write([marker], true);
   }
 

@@ -1,75 +1,35 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
+import type { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
 import type { OpResult, QueueOp } from '../../src/queue/commands.js';
 import type { Handler } from '../../src/queue/handlers.js';
 import { Processor } from '../../src/queue/processor.js';
-import { QueueNode } from '../../src/queue/queue-node.js';
-import { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
-import type { Task, TaskId, TaskSpec } from '../../src/queue/task.js';
-import { nodeId } from '../../src/raft/index.js';
+import type { QueueNode } from '../../src/queue/queue-node.js';
+import type { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
+import type { Task, TaskId } from '../../src/queue/task.js';
 import { groupId } from '../../src/storage/key-layout.js';
-import { RocksDatabase } from '../../src/storage/rocks-database.js';
-import { QueueRpc } from '../../src/transport/queue-rpc.js';
-
-const spec = (id: string): TaskSpec => ({
-  id: id as TaskId,
-  queue: 'default',
-  type: 'noop',
-  payload: null,
-  priority: 0,
-  runAt: null,
-  delayMs: null,
-  maxAttempts: 3,
-  backoff: { type: 'fixed', delayMs: 10, maxDelayMs: 10, jitter: 0 },
-  timeoutMs: 1000,
-});
+import { SingleNodeQueue, taskSpec as spec } from '../support/single-node-queue.js';
 
 // One leader, real RocksDB: operations of one turn, local and forwarded, share one log entry.
 describe('queue routing on the leader', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'taskraft-qbatch-'));
-  const self = nodeId('n1');
   const g = groupId(1);
-  let db: RocksDatabase;
-  let host: MultiRaftHost;
-  let rpc: QueueRpc;
-  let queue: QueueNode;
-  const sm = new QueueStateMachine(g);
   // A partition of its own for the processing-loop test, untouched by the others' leftovers.
   const g2 = groupId(2);
-  const sm2 = new QueueStateMachine(g2);
+  let node: SingleNodeQueue;
+  let host: MultiRaftHost;
+  let queue: QueueNode;
+  let sm2: QueueStateMachine;
 
   beforeAll(async () => {
-    db = await RocksDatabase.open(dir, { writeWorker: true });
-    host = await MultiRaftHost.open({ self, db, send: () => undefined, logger: pino({ level: 'silent' }), tickMs: 10, stateMachine: (id) => (id === g2 ? sm2 : sm) });
-    host.createGroup(g, [self]);
-    host.createGroup(g2, [self]);
-    for (let i = 0; i < 300 && (host.leaderOf(g) !== self || host.leaderOf(g2) !== self); i++) await new Promise((r) => setTimeout(r, 10));
-    rpc = new QueueRpc(self, 'c', () => null);
-    queue = new QueueNode({
-      self,
-      host,
-      rpc,
-      logger: pino({ level: 'silent' }),
-      machine: (p) => (p === g ? sm : p === g2 ? sm2 : undefined),
-      partitionCount: () => 2,
-      viewLeader: () => null,
-      requestTimeoutMs: 5000,
-    });
+    node = await SingleNodeQueue.open(2);
+    ({ host, queue } = node);
+    sm2 = node.machine(g2);
   });
 
-  afterAll(async () => {
-    rpc.close();
-    await host.stop();
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => node.close());
 
   it('puts its own operations and forwarded ones from the same turn in one entry, each caller getting its own results', async () => {
-    expect(host.leaderOf(g)).toBe(self);
+    expect(host.leaderOf(g)).toBe(node.self);
     const before = host.stats().entriesPersisted;
     const local = Array.from({ length: 40 }, (_, i) => queue.op(g, { op: 'submit', task: spec(`local-${i}`) }));
     const forwarded = [0, 1, 2].map((k) =>
@@ -88,7 +48,7 @@ describe('queue routing on the leader', () => {
 
   it('tells the processing loop when a committed entry made work (a submit), and not otherwise', async () => {
     let calls = 0;
-    queue.whenWorkArrives(() => calls++);
+    queue.onNewWork({ claimAlong: () => null, applied: () => calls++ });
     try {
       await queue.op(g, { op: 'submit', task: spec('work-1') });
       expect(calls, 'a local submit').toBe(1);
@@ -97,7 +57,7 @@ describe('queue routing on the leader', () => {
       await queue.op(g, { op: 'claim', owner: 'w', max: 1, types: ['noop'] });
       expect(calls, 'a claim makes no work').toBe(2);
     } finally {
-      queue.whenWorkArrives(() => undefined);
+      queue.onNewWork(null);
     }
   });
 
