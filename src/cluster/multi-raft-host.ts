@@ -7,6 +7,7 @@ import {
   SnapshotTemporarilyUnavailableError,
   logIndex,
   type ConfChange,
+  type DurableMark,
   type Entry,
   type LogIndex,
   type Message,
@@ -108,11 +109,23 @@ interface HostedGroup {
   readsReady: { index: LogIndex; waiters: Waiter<void>[] }[];
 }
 
+/** What a write waits to release once it is durable. */
+interface WriteOutcome {
+  /** Votes and acknowledgements: they promise what this write makes durable. */
+  readonly late: GroupEnvelope[];
+  /** Each group's last log entry in the write: a leader counts its own copy only once durable. */
+  readonly marks: [HostedGroup, DurableMark][];
+}
+
 /**
- * Drives every raft group this node holds on one event loop: one tick timer for all groups, and a
- * loop whose every turn persists the Ready state of all groups in ONE fsynced write batch, then
- * sends their messages (one frame per peer), applies committed entries (state and applied index in
- * one atomic batch) and advances. Proposals and reads return promises settled on apply.
+ * Drives every raft group this node holds on one event loop: one tick timer for all groups, and
+ * turns that take the Ready state of every group with work, stage it into the node's one write
+ * batch, send what may leave at once (one frame per peer), apply what is committed and advance.
+ * Writes run one at a time, each holding everything staged since the last (one fsync for all
+ * groups and turns in it); turns go on while a write is in flight (etcd's asynchronous storage
+ * writes), so a slow fsync here delays only what must wait for it: this node's votes and
+ * acknowledgements, and a leader's own copy counting towards a quorum. Proposals and reads
+ * return promises settled on apply.
  */
 export class MultiRaftHost {
   private readonly groups = new Map<GroupId, HostedGroup>();
@@ -132,10 +145,17 @@ export class MultiRaftHost {
   private readonly maxLogEntries: number;
   private readonly rng: Rng;
   private ticker: NodeJS.Timeout | null = null;
-  private turnRunning = false;
-  /** Callers of betweenTurns() waiting for the running turn to end. */
-  private readonly turnEnded: (() => void)[] = [];
-  private turnAgain = false;
+  private turnScheduled = false;
+  /** The write in flight; the next one starts when it ends, with everything staged meanwhile. */
+  private writing: Promise<void> | null = null;
+  /** What the next write releases (see WriteOutcome). */
+  private outcome: WriteOutcome = { late: [], marks: [] };
+  /** Whether the next write must fsync. */
+  private syncNext = false;
+  private writesStarted = 0;
+  private writesDone = 0;
+  /** Callers of writesSettled() waiting for a write to end. */
+  private readonly writeEnded: (() => void)[] = [];
   private readSeq = 0;
   /** Distinguishes this boot's read contexts from any earlier boot's (see RawNode.readIndex). */
   private readonly bootId = randomBytes(8).toString('hex');
@@ -159,7 +179,7 @@ export class MultiRaftHost {
   static async open(opts: MultiRaftHostOptions): Promise<MultiRaftHost> {
     const host = new MultiRaftHost(opts);
     for (const [g, persisted] of await loadGroups(opts.db)) host.addGroup(g, persisted);
-    await host.writeStaged(true);
+    await host.writesSettled(true);
     host.ticker = setInterval(() => host.tick(), host.tickMs);
     return host;
   }
@@ -178,11 +198,10 @@ export class MultiRaftHost {
     this.addGroupWith(g, new RocksRaftStorage(g, this.batch, null), logIndex(0));
   }
 
-  /** Writes everything staged so far (e.g. groups just created) with an fsync. Earlier turns'
-   * writes were submitted before it, so once it resolves they are durable too. */
+  /** Writes everything staged so far (e.g. groups just created) with an fsync. Earlier writes
+   * come first, so once it resolves they are durable too. */
   async flush(): Promise<void> {
-    await this.betweenTurns();
-    await this.writeStaged(true);
+    await this.writesSettled(true);
   }
 
   /** Cumulative counters of the loop: turns, fsynced writes and time spent writing, traffic. */
@@ -313,12 +332,10 @@ export class MultiRaftHost {
     this.quiesced.delete(group);
     this.dirty.delete(group);
     this.failAll(g, () => new GroupNotFoundError(group));
-    // Whatever a finished turn staged for the group must reach the disk before the range delete
-    // (which runs on this thread, not the writer's), or it would land after it and resurrect part
-    // of the replica.
-    for (await this.betweenTurns(); this.batch.size() > 0; await this.betweenTurns()) {
-      await this.writeStaged(false);
-    }
+    // Whatever a turn staged for the group must reach the disk before the range delete (which
+    // runs on this thread, not the writer's), or it would land after it and resurrect part of the
+    // replica. The group is gone from `groups`, so nothing more is staged for it.
+    await this.writesSettled(false);
     const raft = groupRaftRange(group);
     await this.opts.db.deleteRange(raft.gte, raft.lt, { type: 'del', key: appliedKey(group) });
     const sm = stateMachineRange(group);
@@ -349,8 +366,7 @@ export class MultiRaftHost {
     if (this.stopped) return;
     this.stopped = true;
     if (this.ticker !== null) clearInterval(this.ticker);
-    await this.betweenTurns();
-    if (this.batch.size() > 0) await this.writeStaged(true);
+    await this.writesSettled(true);
     const err = new HostStoppedError();
     for (const g of this.groups.values()) this.failAll(g, () => err);
   }
@@ -473,37 +489,22 @@ export class MultiRaftHost {
     return now - (this.lastHeard.get(peer) ?? this.startedAt) > electionMs;
   }
 
-  /** Resolves when no turn is running (its write, if any, is done). */
-  private async betweenTurns(): Promise<void> {
-    while (this.turnRunning) await new Promise<void>((resolve) => this.turnEnded.push(resolve));
-  }
-
   private schedule(): void {
-    if (this.stopped) return;
-    if (this.turnRunning) {
-      this.turnAgain = true;
-      return;
-    }
-    this.turnRunning = true;
-    setImmediate(() => void this.runTurns());
+    if (this.stopped || this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => {
+      this.turnScheduled = false;
+      if (this.stopped) return;
+      try {
+        this.turn();
+      } catch (e) {
+        this.opts.logger.fatal({ err: e }, 'raft host loop failed');
+        throw e;
+      }
+    });
   }
 
-  private async runTurns(): Promise<void> {
-    try {
-      do {
-        this.turnAgain = false;
-        await this.turn();
-      } while (this.turnAgain && !this.stopped);
-    } catch (e) {
-      this.opts.logger.fatal({ err: e }, 'raft host loop failed');
-      throw e;
-    } finally {
-      this.turnRunning = false;
-      for (const resolve of this.turnEnded.splice(0)) resolve();
-    }
-  }
-
-  private async turn(): Promise<void> {
+  private turn(): void {
     this.issueReads();
     const readies: [HostedGroup, Ready][] = [];
     for (const id of this.dirty) {
@@ -512,14 +513,13 @@ export class MultiRaftHost {
     }
     this.dirty.clear();
     if (readies.length === 0) {
-      if (this.batch.size() > 0) await this.writeStaged(false);
+      this.startWrite();
       return;
     }
+    this.counters.turns++;
 
     // 1. Stage every group's new state into the node's one batch.
-    let mustSync = false;
     const early: GroupEnvelope[] = [];
-    const late: GroupEnvelope[] = [];
     for (const [g, rd] of readies) {
       const before = g.storage.initialState().hardState;
       const voteOrTermChanged = rd.hardState !== null && (rd.hardState.term !== before.term || rd.hardState.vote !== before.vote);
@@ -537,53 +537,27 @@ export class MultiRaftHost {
       g.storage.append(rd.entries);
       this.counters.entriesPersisted += rd.entries.length;
       if (rd.hardState !== null) g.storage.setHardState(rd.hardState);
-      mustSync ||= rd.mustSync;
+      this.syncNext ||= rd.mustSync;
       for (const message of rd.messages) {
-        (!voteOrTermChanged && leavesBeforeWrite(message) ? early : late).push({ group: g.id, message });
+        (!voteOrTermChanged && leavesBeforeWrite(message) ? early : this.outcome.late).push({ group: g.id, message });
       }
     }
 
     // 2. A leader's appends and heartbeats leave now, so followers write in parallel with us (Raft
-    // thesis §10.2.1). This is safe because turns never overlap: the leader counts its own copy of
-    // an entry as soon as it is appended, but any commit that counted it reaches the world (in a
-    // message or an acknowledgement) only in a later turn, after this turn's write made it durable.
+    // thesis §10.2.1). The leader counts its own copy of an entry only once the write holding it
+    // is durable (RawNode.persisted), so no commit ever rests on a copy that is on no disk.
     if (early.length > 0) this.opts.send(early);
+    this.counters.messagesSent += early.length;
 
-    // 3. Apply what is committed and already durable here; its effects and applied index ride in
-    // this turn's batch. Committed entries this very write persists (a one-voter group, a follower
-    // handed entries and their commit together) wait for the write.
+    // 3. Apply what is committed, even where this node's own copy is still being written: a
+    // commit means a majority holds the entry on disk, and the effects go to disk in a later write
+    // than the entries (writes are ordered), so the applied index on disk never passes the log.
     const results: AppliedResult[] = [];
-    const rest: [HostedGroup, readonly Entry[]][] = [];
-    for (const [g, rd] of readies) {
-      const firstNew = rd.snapshot !== null ? 0 : (rd.entries[0]?.index ?? Infinity);
-      const committed = rd.committedEntries;
-      let cut = committed.length;
-      while (cut > 0 && committed[cut - 1]!.index >= firstNew) cut--;
-      this.apply(g, cut === committed.length ? committed : committed.slice(0, cut), results);
-      if (cut < committed.length) rest.push([g, committed.slice(cut)]);
-    }
+    for (const [g, rd] of readies) this.apply(g, rd.committedEntries, results);
     for (const r of results) this.settleProposal(r);
     this.counters.entriesApplied += results.length;
 
-    // 4. Persist: one batch, one fsync if anything durable changed.
-    const writeStart = performance.now();
-    await this.writeStaged(mustSync);
-    this.counters.writeMs += performance.now() - writeStart;
-    if (mustSync) this.counters.syncedWrites++;
-    this.counters.turns++;
-
-    // 5. Only now may votes and acknowledgements leave this node.
-    if (late.length > 0) this.opts.send(late);
-    this.counters.messagesSent += early.length + late.length;
-
-    // 6. Apply what waited for the write; those effects go to disk with the next turn's write (the
-    // entries are in the log already, so a crash before it only means applying them again).
-    const lateResults: AppliedResult[] = [];
-    for (const [g, entries] of rest) this.apply(g, entries, lateResults);
-    for (const r of lateResults) this.settleProposal(r);
-    this.counters.entriesApplied += lateResults.length;
-
-    // 7. Settle reads, then advance.
+    // 4. Settle reads, then advance: the next Ready may be taken while this one is being written.
     for (const [g, rd] of readies) {
       this.observeRoles(g, rd);
       for (const rs of rd.readStates) {
@@ -593,10 +567,69 @@ export class MultiRaftHost {
         g.readsReady.push({ index: rs.index, waiters });
       }
       this.settleReads(g);
-      g.node.advance(rd);
+      const mark = g.node.advanceBeforeDurable(rd);
+      if (mark !== null) this.outcome.marks.push([g, mark]);
       this.dirty.add(g.id);
       this.maybeSnapshot(g);
     }
+
+    // 5. Persist: one batch, one fsync if anything durable changed, after the write in flight.
+    this.startWrite();
+  }
+
+  /** Starts the next write unless one is in flight (its end starts the next). */
+  private startWrite(): void {
+    if (this.writing !== null) return;
+    const outcome = this.outcome;
+    const sync = this.syncNext;
+    if (this.batch.size() === 0 && !sync) {
+      // Nothing to write and no write in flight: what waited for one is durable already.
+      if (outcome.late.length > 0 || outcome.marks.length > 0) {
+        this.outcome = { late: [], marks: [] };
+        this.release(outcome);
+      }
+      return;
+    }
+    this.outcome = { late: [], marks: [] };
+    this.syncNext = false;
+    this.writesStarted++;
+    const writeStart = performance.now();
+    this.writing = this.writeStaged(sync).then(
+      () => {
+        this.counters.writeMs += performance.now() - writeStart;
+        if (sync) this.counters.syncedWrites++;
+        this.writing = null;
+        this.writesDone++;
+        this.release(outcome);
+        for (const resolve of this.writeEnded.splice(0)) resolve();
+        this.startWrite();
+      },
+      (e: unknown) => {
+        // A node that cannot write must not go on acknowledging anything: die, a restart recovers.
+        this.opts.logger.fatal({ err: e }, 'raft host write failed');
+        throw e;
+      },
+    );
+  }
+
+  /** A write is durable: send what waited for it, and let leaders count their own copies. */
+  private release({ late, marks }: WriteOutcome): void {
+    if (late.length > 0) this.opts.send(late);
+    this.counters.messagesSent += late.length;
+    for (const [g, mark] of marks) {
+      if (this.groups.get(g.id) !== g) continue;
+      g.node.persisted(mark);
+      this.dirty.add(g.id);
+    }
+    if (marks.length > 0) this.schedule();
+  }
+
+  /** Resolves once everything staged before the call is written (fsynced if `sync`). */
+  private async writesSettled(sync: boolean): Promise<void> {
+    if (sync && this.batch.size() > 0) this.syncNext = true;
+    this.startWrite();
+    const target = this.batch.size() > 0 || this.outcome.late.length > 0 ? this.writesStarted + 1 : this.writesStarted;
+    while (this.writesDone < target) await new Promise<void>((resolve) => this.writeEnded.push(resolve));
   }
 
   /** Writes everything staged, then drops the garbage ranges staged with it. */

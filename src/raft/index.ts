@@ -5,4 +5,4 @@ export type { Storage } from './storage.js';
 export { MemoryStorage } from './memory-storage.js';
 export * from './config.js';
 export type { Ready } from './ready.js';
-export { RawNode, type RaftStatus, type ProgressStatus, type ProposalPosition } from './raw-node.js';
+export { RawNode, type RaftStatus, type ProgressStatus, type ProposalPosition, type DurableMark } from './raw-node.js';

@@ -818,10 +818,23 @@ export class Raft {
         ? { type: 'normal', term: this.term, index, data: e.data }
         : { type: 'confChange', term: this.term, index, change: e.change };
     });
-    const last = this.log.append(stamped);
-    this.prs.progress.get(this.id)?.maybeUpdate(last);
-    // Only a single-voter group commits on the leader's own append; others wait for acks.
-    if (this.prs.isSingleton(this.id)) this.maybeCommit();
+    // The leader's own copy counts towards a quorum only once the host reports it durable
+    // (persistedTo): with writes in flight while the next turn runs, counting it at append would
+    // let two copies, one of them not on any disk, commit an entry.
+    this.log.append(stamped);
+  }
+
+  /**
+   * The host made the log durable up to `index`, whose entry had term `term` when it was written.
+   * A leader counts its own copy from now on (etcd's self-acknowledgement after the storage write).
+   * Ignored when the entry there is no longer that one: the log was truncated and rewritten while
+   * the write was in flight, and what is durable at `index` is not what the log holds.
+   */
+  persistedTo(index: LogIndex, term: Term): void {
+    if (this.role !== 'leader' || this.log.term(index) !== term) return;
+    const self = this.prs.progress.get(this.id);
+    if (self === undefined || !self.maybeUpdate(index)) return;
+    if (this.maybeCommit()) this.bcastAppend();
   }
 
   /** Called as committed entries are handed to the host: they no longer count as uncommitted. */

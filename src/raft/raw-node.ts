@@ -29,6 +29,12 @@ export interface ProposalPosition {
   readonly term: Term;
 }
 
+/** The last log entry a write holds: once that write is durable, so is the log up to it. */
+export interface DurableMark {
+  readonly index: LogIndex;
+  readonly term: Term;
+}
+
 export interface RaftStatus {
   readonly id: NodeId;
   readonly hardState: HardState;
@@ -170,6 +176,17 @@ export class RawNode {
 
   /** The host has persisted, sent and applied everything in `rd`. */
   advance(rd: Ready): void {
+    const written = this.advanceBeforeDurable(rd);
+    if (written !== null) this.persisted(written);
+  }
+
+  /**
+   * For a host that writes asynchronously: it has staged `rd`'s state in a write still in flight
+   * (its storage already serves those entries), sent the messages that may leave before the write,
+   * and applied `rd`'s committed entries. The next Ready may be taken at once. Returns what that
+   * write makes durable, to hand to `persisted` when it is; null when it holds no entries.
+   */
+  advanceBeforeDurable(rd: Ready): DurableMark | null {
     if (rd !== this.outstanding) throw new RaftInvariantError('advance() with a Ready not handed out last');
     this.outstanding = null;
     const log = this.raft.log;
@@ -184,6 +201,12 @@ export class RawNode {
       log.appliedTo(lastCommitted.index);
       this.raft.reduceUncommittedSize(rd.committedEntries);
     }
+    return lastEntry === undefined ? null : { index: lastEntry.index, term: lastEntry.term };
+  }
+
+  /** The write that held `mark`'s entry (and, in order, every earlier one) is durable. */
+  persisted(mark: DurableMark): void {
+    this.raft.persistedTo(mark.index, mark.term);
   }
 
   status(): RaftStatus {

@@ -7,6 +7,11 @@ import type { Entry, HardState, ReadState, Snapshot, SoftState } from './types.j
  * 2. only then send `messages` (a vote or an append acknowledgement must not outlive a crash);
  * 3. apply `committedEntries` in order (they are durable on a quorum already);
  * 4. call `advance(ready)`.
+ * A host that writes asynchronously (etcd's async storage writes) instead stages step 1 in a write
+ * it does not wait for, sends only a leader's appends and heartbeats at once (the rest when the
+ * write is durable), applies `committedEntries` (a commit means a majority holds them on disk),
+ * calls `advanceBeforeDurable(ready)` and, once the write is durable, `persisted(mark)`: only
+ * then does a leader count its own copy of the write's entries.
  */
 export interface Ready {
   /** Set when leader or role changed since the last Ready. */

@@ -138,6 +138,10 @@ describe('Figure 2: rules for leaders', () => {
     leader.step({ type: 'voteResp', from: c, to: a, term: t(4), reject: false });
     expect(leader.status().softState.role).toBe('leader');
     expect(leader.status().lastIndex).toBe(3); // the term-4 no-op
+    // Written: only from now does the leader's own copy of the no-op count.
+    const written = leader.ready();
+    storage.append(written.entries);
+    leader.advance(written);
     // c acknowledges x (index 2, term 2) but not yet the no-op: x is on a majority, yet of an old
     // term, so it must not commit by counting.
     leader.step({ type: 'appResp', from: c, to: a, term: t(4), index: li(2), reject: false, rejectHint: li(0), logTerm: t(0) });

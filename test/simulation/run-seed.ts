@@ -16,6 +16,8 @@ export interface SimOptions {
   readonly steps: number;
   /** Founding voters; drawn from 3..5 by the seed when absent. */
   readonly nodes?: number;
+  /** Whether writes complete asynchronously (see SimNode); drawn by the seed when absent. */
+  readonly asyncWrites?: boolean;
   readonly verbose?: boolean;
 }
 
@@ -35,6 +37,10 @@ export interface SimStats {
   readsServed: number;
   maxTerm: number;
   healTicks: number;
+  /** 1 when the seed ran with asynchronous writes. */
+  asyncWrites: number;
+  /** Writes in flight that crashes lost. */
+  writesLost: number;
 }
 
 export interface SimResult {
@@ -102,9 +108,14 @@ export function runSeed(opts: SimOptions): SimResult {
     slowClocks: root.chance(0.3),
   };
   const founders = opts.nodes ?? 3 + root.nextInt(3);
+  // Half the seeds run the host's pipeline: writes complete later, in order, and a crash loses
+  // those still in flight (drawn after everything else so other seeds keep their schedules).
+  const asyncWrites = opts.asyncWrites ?? root.chance(0.5);
+  const diskRng = root.fork();
   const stats: SimStats = {
     steps: 0, delivered: 0, dropped: 0, duplicated: 0, crashes: 0, partitions: 0, confChanges: 0,
     transfers: 0, snapshots: 0, proposals: 0, acked: 0, reads: 0, readsServed: 0, maxTerm: 0, healTicks: 0,
+    asyncWrites: asyncWrites ? 1 : 0, writesLost: 0,
   };
   const trace: string[] = [];
   const log = (now: number, s: string): void => {
@@ -127,7 +138,7 @@ export function runSeed(opts: SimOptions): SimResult {
 
   const ids = Array.from({ length: founders }, (_, i) => nodeId(`n${i + 1}`));
   const addNode = (id: NodeId, storage: MemoryStorage): SimNode => {
-    const n = new SimNode(id, storage, RAFT, rnd.raft);
+    const n = new SimNode(id, storage, RAFT, rnd.raft, asyncWrites);
     nodes.set(id, n);
     n.start();
     return n;
@@ -159,6 +170,11 @@ export function runSeed(opts: SimOptions): SimResult {
     },
     persisted(node, storage, sent) {
       checker.onPersistedSend(node, storage, sent);
+    },
+    writeDue(node) {
+      // Most writes end within the tick; some take a few ticks, longer on a node with a slow disk.
+      const slowDisk = node === ids[0] ? 4 : 1;
+      return diskRng.chance(0.5) ? now : now + 1 + diskRng.nextInt(2 * slowDisk);
     },
     crashAfterPersist(node, becameLeader) {
       const n = nodes.get(node)!;
@@ -196,10 +212,10 @@ export function runSeed(opts: SimOptions): SimResult {
       const st = n.raw?.status();
       return {
         id: n.id,
-        storage: n.storage,
+        storage: n.alive ? n.storage : n.disk,
         role: st?.softState.role ?? null,
-        term: st?.hardState.term ?? n.storage.initialState().hardState.term,
-        lastIndex: n.storage.lastIndex(),
+        term: st?.hardState.term ?? n.disk.initialState().hardState.term,
+        lastIndex: (n.alive ? n.storage : n.disk).lastIndex(),
         committed: st?.committed ?? null,
       };
     });
@@ -208,7 +224,14 @@ export function runSeed(opts: SimOptions): SimResult {
   const pump = (): void => {
     for (let round = 0; round < 100; round++) {
       let busy = false;
-      for (const n of nodes.values()) if (n.handleReadies(hooks)) busy = true;
+      for (const n of nodes.values()) {
+        if (n.handleReadies(hooks)) busy = true;
+        // Writes end in order, each at its tick; meanwhile the node goes on.
+        while (n.alive && (healing ? n.nextWriteDue() < Infinity : n.nextWriteDue() <= now)) {
+          n.completeWrite(hooks);
+          busy = true;
+        }
+      }
       const due = inflight.filter((f) => f.at <= now);
       if (due.length > 0) {
         inflight = inflight.filter((f) => f.at > now);
@@ -456,6 +479,7 @@ export function runSeed(opts: SimOptions): SimResult {
     log(now, `VIOLATION ${violation.message}`);
   }
   stats.acked = history.acked;
+  for (const n of nodes.values()) stats.writesLost += n.writesLost;
   stats.readsServed = history.readsServed;
   return { seed: opts.seed, violation, stats, trace };
 }

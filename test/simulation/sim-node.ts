@@ -3,6 +3,7 @@ import {
   RawNode,
   logIndex,
   type ConfState,
+  type DurableMark,
   type Entry,
   type LogIndex,
   type Message,
@@ -37,6 +38,20 @@ export interface ReadyHooks {
   /** Asked after each Ready is persisted: true crashes the process right there, before it sends
    * or applies anything (a power cut between fsync and the network). */
   crashAfterPersist(node: NodeId, becameLeader: boolean): boolean;
+  /** Asynchronous mode: the tick at which a write staged now becomes durable. */
+  writeDue(node: NodeId): number;
+}
+
+/** A write in flight (asynchronous mode): what it changes on disk and what waits for it. */
+interface PendingWrite {
+  readonly ops: ((disk: MemoryStorage) => void)[];
+  /** Votes and acknowledgements: they leave only once the write is durable. */
+  readonly late: Message[];
+  readonly mark: DurableMark | null;
+  readonly becameLeader: boolean;
+  /** The tick at which it becomes durable (writes complete in order, so a slow one holds back
+   * the later ones). */
+  readonly due: number;
 }
 
 const enc = new TextEncoder();
@@ -51,12 +66,36 @@ export function entryId(e: Entry): string {
   return e.data.byteLength === 0 ? 'noop' : dec.decode(e.data);
 }
 
+/** A copy of a storage's state: the process's view of a disk, read at start. */
+function copyOf(disk: MemoryStorage): MemoryStorage {
+  const first = disk.firstIndex();
+  const last = disk.lastIndex();
+  return MemoryStorage.fromParts({
+    hardState: disk.initialState().hardState,
+    snapshot: disk.snapshot(),
+    offset: disk.logOffset(),
+    entries: last >= first ? disk.entries(first, logIndex(last + 1), Number.MAX_SAFE_INTEGER) : [],
+  });
+}
+
 /**
- * A simulated node: MemoryStorage is its disk (it survives crashes); the RawNode and the state
- * machine are its process (lost on a crash and rebuilt from the disk on restart).
+ * A simulated node: `disk` is what survives crashes; the RawNode, the state machine and `storage`
+ * are its process (lost on a crash and rebuilt from the disk on restart).
+ *
+ * With synchronous writes (the etcd RawNode contract) `storage` is the disk: each Ready is
+ * persisted, then sent, applied and advanced. With asynchronous writes (the MultiRaftHost's
+ * pipeline) `storage` is the process's view, ahead of the disk by the writes in flight: a Ready is
+ * staged, its appends and heartbeats sent, its committed entries applied and advanced at once;
+ * its votes and acknowledgements leave, and the leader counts its own copy (RawNode.persisted),
+ * only when the simulator completes the write. A crash loses every write still in flight.
  */
 export class SimNode {
   raw: RawNode | null = null;
+  /** What the process reads and writes through (see the class comment). */
+  storage: MemoryStorage;
+  private writes: PendingWrite[] = [];
+  /** Writes in flight that crashes lost, over the node's life. */
+  writesLost = 0;
   /** Bumped on every start, so that a client of a crashed process is not acknowledged by its
    * successor replaying the log. */
   incarnation = 0;
@@ -65,16 +104,21 @@ export class SimNode {
 
   constructor(
     readonly id: NodeId,
-    readonly storage: MemoryStorage,
+    readonly disk: MemoryStorage,
     private readonly config: Omit<RaftConfig, 'id' | 'storage' | 'applied' | 'rng'>,
     private readonly rng: Rng,
-  ) {}
+    readonly asyncWrites = false,
+  ) {
+    this.storage = disk;
+  }
 
   get alive(): boolean {
     return this.raw !== null;
   }
 
   start(): void {
+    this.storage = this.asyncWrites ? copyOf(this.disk) : this.disk;
+    this.writes = [];
     const snap = this.storage.snapshot();
     this.sm = snap.data.byteLength === 0 ? [] : (JSON.parse(dec.decode(snap.data)) as SmSnapshot).ids.slice();
     this.applied = snap.metadata.index;
@@ -84,6 +128,13 @@ export class SimNode {
 
   crash(): void {
     this.raw = null;
+    this.writesLost += this.writes.length;
+    this.writes = [];
+  }
+
+  /** The tick at which the oldest write in flight becomes durable; Infinity when none is. */
+  nextWriteDue(): number {
+    return this.writes[0]?.due ?? Infinity;
   }
 
   /** Takes a snapshot at the applied index and compacts the log up to `keep` entries behind it. */
@@ -93,9 +144,16 @@ export class SimNode {
     const snapIndex = this.storage.snapshot().metadata.index;
     if (this.applied <= snapIndex) return false;
     const data = enc.encode(JSON.stringify({ ids: this.sm } satisfies SmSnapshot));
-    this.storage.createSnapshot(this.applied, this.confState(), data);
-    const compactTo = this.applied - keep;
-    if (compactTo > this.storage.firstIndex()) this.storage.compact(logIndex(compactTo));
+    const at = this.applied;
+    const cs = this.confState();
+    const compactTo = logIndex(at - keep);
+    const snapshotAndCompact = (s: MemoryStorage): void => {
+      s.createSnapshot(at, cs, data);
+      if (compactTo > s.firstIndex()) s.compact(compactTo);
+    };
+    snapshotAndCompact(this.storage);
+    // Written after the entries it covers, which are on the disk or in an earlier write.
+    if (this.asyncWrites) this.writes.push({ ops: [snapshotAndCompact], late: [], mark: null, becameLeader: false, due: 0 });
     return true;
   }
 
@@ -103,10 +161,12 @@ export class SimNode {
     return this.raw!.status().confState;
   }
 
-  /** Drains every Ready: persist, then send, then apply, then advance. */
+  /** Drains every Ready: persist, then send, then apply, then advance (or, with asynchronous
+   * writes, stage, send what may leave, apply, advance, and queue the write). */
   handleReadies(hooks: ReadyHooks): boolean {
     const raw = this.raw;
     if (raw === null) return false;
+    if (this.asyncWrites) return this.stageReadies(raw, hooks);
     let any = false;
     while (raw.hasReady()) {
       any = true;
@@ -125,20 +185,75 @@ export class SimNode {
         return true;
       }
       for (const m of rd.messages) hooks.send(m);
-      for (const e of rd.committedEntries) {
-        if (e.index !== this.applied + 1) {
-          throw new SimHostError(`${this.id} was handed entry ${e.index} after applying ${this.applied}`);
-        }
-        this.applied = e.index;
-        const id = entryId(e);
-        if (e.type === 'confChange') raw.applyConfChange(e.change);
-        else if (id !== 'noop') this.sm.push(id);
-        hooks.applied({ node: this.id, incarnation: this.incarnation, entry: e, id });
-      }
+      this.apply(raw, rd.committedEntries, hooks);
       for (const rs of rd.readStates) hooks.readState(this.id, rs);
       raw.advance(rd);
     }
     return any;
+  }
+
+  private stageReadies(raw: RawNode, hooks: ReadyHooks): boolean {
+    let any = false;
+    while (raw.hasReady()) {
+      any = true;
+      const rd = raw.ready();
+      const ops: PendingWrite['ops'] = [];
+      const before = this.storage.initialState().hardState;
+      const snap = rd.snapshot;
+      if (snap !== null) {
+        this.storage.applySnapshot(snap);
+        ops.push((d) => d.applySnapshot(snap));
+        this.sm = snap.data.byteLength === 0 ? [] : (JSON.parse(dec.decode(snap.data)) as SmSnapshot).ids.slice();
+        this.applied = snap.metadata.index;
+      }
+      const entries = rd.entries;
+      this.storage.append(entries);
+      if (entries.length > 0) ops.push((d) => d.append(entries));
+      const hs = rd.hardState;
+      if (hs !== null) {
+        this.storage.setHardState(hs);
+        ops.push((d) => d.setHardState(hs));
+      }
+      const voteOrTermChanged = hs !== null && (hs.term !== before.term || hs.vote !== before.vote);
+      const late: Message[] = [];
+      for (const m of rd.messages) {
+        if (!voteOrTermChanged && (m.type === 'app' || m.type === 'heartbeat')) hooks.send(m);
+        else late.push(m);
+      }
+      this.apply(raw, rd.committedEntries, hooks);
+      for (const rs of rd.readStates) hooks.readState(this.id, rs);
+      const mark = raw.advanceBeforeDurable(rd);
+      this.writes.push({ ops, late, mark, becameLeader: rd.softState?.role === 'leader', due: hooks.writeDue(this.id) });
+    }
+    return any;
+  }
+
+  /** Completes the oldest write in flight: it is on disk, what waited for it leaves. */
+  completeWrite(hooks: ReadyHooks): void {
+    const raw = this.raw;
+    const w = this.writes.shift();
+    if (raw === null || w === undefined) return;
+    for (const op of w.ops) op(this.disk);
+    hooks.persisted(this.id, this.disk, w.late);
+    if (hooks.crashAfterPersist(this.id, w.becameLeader)) {
+      this.crash();
+      return;
+    }
+    for (const m of w.late) hooks.send(m);
+    if (w.mark !== null) raw.persisted(w.mark);
+  }
+
+  private apply(raw: RawNode, committed: readonly Entry[], hooks: ReadyHooks): void {
+    for (const e of committed) {
+      if (e.index !== this.applied + 1) {
+        throw new SimHostError(`${this.id} was handed entry ${e.index} after applying ${this.applied}`);
+      }
+      this.applied = e.index;
+      const id = entryId(e);
+      if (e.type === 'confChange') raw.applyConfChange(e.change);
+      else if (id !== 'noop') this.sm.push(id);
+      hooks.applied({ node: this.id, incarnation: this.incarnation, entry: e, id });
+    }
   }
 
   termAt(i: LogIndex): Term | null {
