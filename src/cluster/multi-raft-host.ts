@@ -160,7 +160,7 @@ export class MultiRaftHost {
   /** Distinguishes this boot's read contexts from any earlier boot's (see RawNode.readIndex). */
   private readonly bootId = randomBytes(8).toString('hex');
   private stopped = false;
-  private readonly counters = { turns: 0, syncedWrites: 0, writeMs: 0, entriesPersisted: 0, messagesSent: 0, entriesApplied: 0, snapshotsMade: 0, snapshotsInstalled: 0 };
+  private readonly counters = { turns: 0, syncedWrites: 0, writeMs: 0, entriesPersisted: 0, messagesSent: 0, entriesApplied: 0, snapshotsMade: 0, snapshotsInstalled: 0, slowWrites: 0 };
 
   private constructor(private readonly opts: MultiRaftHostOptions) {
     this.tickMs = opts.tickMs ?? 100;
@@ -204,7 +204,8 @@ export class MultiRaftHost {
     await this.writesSettled(true);
   }
 
-  /** Cumulative counters of the loop: turns, fsynced writes and time spent writing, traffic. */
+  /** Cumulative counters of the loop: turns, fsynced writes, time spent writing and writes slower
+   * than 10 ms, traffic. */
   stats(): Readonly<typeof this.counters> {
     return { ...this.counters };
   }
@@ -596,7 +597,11 @@ export class MultiRaftHost {
     const writeStart = performance.now();
     this.writing = this.writeStaged(sync).then(
       () => {
-        this.counters.writeMs += performance.now() - writeStart;
+        const ms = performance.now() - writeStart;
+        this.counters.writeMs += ms;
+        // Writes that take this long hold up this node's acknowledgements: the disk (or the CPU
+        // its writer thread waits for) is the tail of every commit through this node.
+        if (ms > SLOW_WRITE_MS) this.counters.slowWrites++;
         if (sync) this.counters.syncedWrites++;
         this.writing = null;
         this.writesDone++;
@@ -805,6 +810,9 @@ export class MultiRaftHost {
 }
 
 const NO_DATA = new Uint8Array(0);
+
+/** A write slower than this counts in the `slowWrites` counter. */
+const SLOW_WRITE_MS = 10;
 
 /** A leader's appends and heartbeats need nothing from the write of the turn that made them
  * (see turn(), step 2); everything else (acknowledgements, votes) must wait for it. */

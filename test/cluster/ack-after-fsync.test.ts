@@ -121,6 +121,9 @@ describe('the host acknowledges a proposal only after a majority fsynced it', ()
     // The fast follower's acknowledgement alone must not commit: the entry is on one disk then.
     l.delayMs = 30;
     nodes.find((n) => n !== l)!.delayMs = 10;
+    const slowBefore = l.host.stats().slowWrites;
     await proposeAndCheck(l, 300, 2);
+    // The host counts the writes that held it up (for operators: /tasks/stats, raft.slowWrites).
+    expect(l.host.stats().slowWrites).toBeGreaterThan(slowBefore);
   });
 });
