@@ -54,6 +54,15 @@ export class ProposalRejectedError extends ClusterError {
   }
 }
 
+/** The node is still deleting an earlier replica of the group; hosting it again must wait, or the
+ * deletion would wipe what the new replica writes. Retry later. */
+export class GroupBeingRemovedError extends ClusterError {
+  readonly code = 'ERR_GROUP_BEING_REMOVED';
+  constructor(readonly group: GroupId) {
+    super(`this node is still deleting its earlier replica of group ${group}`);
+  }
+}
+
 /** The host is shutting down. */
 export class HostStoppedError extends ClusterError {
   readonly code = 'ERR_STOPPED';

@@ -30,6 +30,7 @@ import { WriteBatch } from '../storage/write-batch.js';
 import type { Frame, GroupEnvelope, QuiesceNotice } from '../transport/frame-codec.js';
 import type { OutboundControl } from '../transport/raft-transport.js';
 import {
+  GroupBeingRemovedError,
   GroupNotFoundError,
   HostStoppedError,
   NotLeaderError,
@@ -42,7 +43,8 @@ import type { StateMachine } from './state-machine.js';
 export interface MultiRaftHostOptions {
   readonly self: NodeId;
   readonly db: RocksDatabase;
-  /** Hands one loop turn's outgoing messages (and quiesce notices, pings) to the transport. */
+  /** Hands a batch of outgoing messages (a turn's, or those a write released; quiesce notices,
+   * pings) to the transport. */
   readonly send: (envelopes: GroupEnvelope[], control?: OutboundControl) => void;
   readonly logger: Logger;
   /** Builds the state machine of a group this node holds (on start, create and join). */
@@ -97,6 +99,12 @@ interface HostedGroup {
   handed: LogIndex;
   role: Role;
   leader: NodeId | null;
+  /** The term of the hard state on disk (written by a completed write). A leader's appends and
+   * heartbeats leave before the write that follows them only in a term that is on disk: a lone
+   * voter elects itself at once, and its first appends in a new term must not reach a learner
+   * before that term is durable (after a crash it could win the same term again and write other
+   * entries at the same indexes and term). */
+  durableTerm: Term;
   readonly proposals: Map<number, PendingProposal>;
   /** Voters and learners as last applied, to know whom to ping and notify. */
   members: readonly NodeId[];
@@ -112,9 +120,11 @@ interface HostedGroup {
 /** What a write waits to release once it is durable. */
 interface WriteOutcome {
   /** Votes and acknowledgements: they promise what this write makes durable. */
-  readonly late: GroupEnvelope[];
+  late: GroupEnvelope[];
   /** Each group's last log entry in the write: a leader counts its own copy only once durable. */
   readonly marks: [HostedGroup, DurableMark][];
+  /** The hard-state terms the write holds (see HostedGroup.durableTerm). */
+  readonly terms: [HostedGroup, Term][];
 }
 
 /**
@@ -129,6 +139,8 @@ interface WriteOutcome {
  */
 export class MultiRaftHost {
   private readonly groups = new Map<GroupId, HostedGroup>();
+  /** Groups whose replica is being deleted (see removeGroup): not to be hosted again until done. */
+  private readonly removing = new Set<GroupId>();
   private readonly batch = new WriteBatch();
   private readonly dirty = new Set<GroupId>();
   private readonly withRequests = new Set<GroupId>();
@@ -149,7 +161,7 @@ export class MultiRaftHost {
   /** The write in flight; the next one starts when it ends, with everything staged meanwhile. */
   private writing: Promise<void> | null = null;
   /** What the next write releases (see WriteOutcome). */
-  private outcome: WriteOutcome = { late: [], marks: [] };
+  private outcome: WriteOutcome = { late: [], marks: [], terms: [] };
   /** Whether the next write must fsync. */
   private syncNext = false;
   private writesStarted = 0;
@@ -187,6 +199,7 @@ export class MultiRaftHost {
   /** Creates a new group with this node among its founding voters. */
   createGroup(g: GroupId, voters: readonly NodeId[]): void {
     if (this.groups.has(g)) return;
+    if (this.removing.has(g)) throw new GroupBeingRemovedError(g);
     const storage = new RocksRaftStorage(g, this.batch, null);
     storage.bootstrap(voters);
     this.addGroupWith(g, storage, logIndex(0));
@@ -195,6 +208,7 @@ export class MultiRaftHost {
   /** Hosts an empty replica of a group this node is being added to; the leader fills it. */
   joinGroup(g: GroupId): void {
     if (this.groups.has(g)) return;
+    if (this.removing.has(g)) throw new GroupBeingRemovedError(g);
     this.addGroupWith(g, new RocksRaftStorage(g, this.batch, null), logIndex(0));
   }
 
@@ -330,6 +344,16 @@ export class MultiRaftHost {
     const g = this.groups.get(group);
     if (g === undefined) return;
     this.groups.delete(group);
+    this.removing.add(group);
+    try {
+      await this.deleteReplica(g);
+    } finally {
+      this.removing.delete(group);
+    }
+  }
+
+  private async deleteReplica(g: HostedGroup): Promise<void> {
+    const group = g.id;
     this.quiesced.delete(group);
     this.dirty.delete(group);
     this.failAll(g, () => new GroupNotFoundError(group));
@@ -414,6 +438,7 @@ export class MultiRaftHost {
       sm,
       applied: smApplied,
       handed: snap.metadata.index,
+      durableTerm: storage.initialState().hardState.term,
       role: st.softState.role,
       leader: st.softState.leader,
       proposals: new Map(),
@@ -523,7 +548,13 @@ export class MultiRaftHost {
     const early: GroupEnvelope[] = [];
     for (const [g, rd] of readies) {
       const before = g.storage.initialState().hardState;
-      const voteOrTermChanged = rd.hardState !== null && (rd.hardState.term !== before.term || rd.hardState.vote !== before.vote);
+      if (rd.hardState !== null && rd.hardState.term > before.term) {
+        // Acknowledgements queued in an earlier turn and not yet written may be of entries this
+        // Ready truncates, in the same write: they would promise what no disk ever held. The
+        // core drops such messages within one Ready (Raft.reset); this drops them across turns.
+        const term = rd.hardState.term;
+        this.outcome.late = this.outcome.late.filter((e) => e.group !== g.id || e.message.term >= term);
+      }
       if (rd.snapshot !== null) {
         const cs = rd.snapshot.metadata.confState;
         g.members = [...cs.voters, ...cs.learners];
@@ -537,10 +568,13 @@ export class MultiRaftHost {
       }
       g.storage.append(rd.entries);
       this.counters.entriesPersisted += rd.entries.length;
-      if (rd.hardState !== null) g.storage.setHardState(rd.hardState);
+      if (rd.hardState !== null) {
+        g.storage.setHardState(rd.hardState);
+        if (rd.hardState.term > before.term) this.outcome.terms.push([g, rd.hardState.term]);
+      }
       this.syncNext ||= rd.mustSync;
       for (const message of rd.messages) {
-        (!voteOrTermChanged && leavesBeforeWrite(message) ? early : this.outcome.late).push({ group: g.id, message });
+        (leavesBeforeWrite(message) && message.term <= g.durableTerm ? early : this.outcome.late).push({ group: g.id, message });
       }
     }
 
@@ -551,8 +585,9 @@ export class MultiRaftHost {
     this.counters.messagesSent += early.length;
 
     // 3. Apply what is committed, even where this node's own copy is still being written: a
-    // commit means a majority holds the entry on disk, and the effects go to disk in a later write
-    // than the entries (writes are ordered), so the applied index on disk never passes the log.
+    // commit means a majority holds the entry on disk, and the effects go to disk in the same
+    // write as the entries or a later one (writes are ordered and atomic), so the applied index on
+    // disk never passes the log.
     const results: AppliedResult[] = [];
     for (const [g, rd] of readies) this.apply(g, rd.committedEntries, results);
     for (const r of results) this.settleProposal(r);
@@ -585,18 +620,18 @@ export class MultiRaftHost {
     const sync = this.syncNext;
     if (this.batch.size() === 0 && !sync) {
       // Nothing to write and no write in flight: what waited for one is durable already.
-      if (outcome.late.length > 0 || outcome.marks.length > 0) {
-        this.outcome = { late: [], marks: [] };
+      if (outcome.late.length > 0 || outcome.marks.length > 0 || outcome.terms.length > 0) {
+        this.outcome = { late: [], marks: [], terms: [] };
         this.release(outcome);
       }
       return;
     }
-    this.outcome = { late: [], marks: [] };
+    this.outcome = { late: [], marks: [], terms: [] };
     this.syncNext = false;
     this.writesStarted++;
     const writeStart = performance.now();
-    this.writing = this.writeStaged(sync).then(
-      () => {
+    this.writing = this.writeStaged(sync)
+      .then(() => {
         const ms = performance.now() - writeStart;
         this.counters.writeMs += ms;
         // Writes that take this long hold up this node's acknowledgements: the disk (or the CPU
@@ -608,17 +643,17 @@ export class MultiRaftHost {
         this.release(outcome);
         for (const resolve of this.writeEnded.splice(0)) resolve();
         this.startWrite();
-      },
-      (e: unknown) => {
+      })
+      .catch((e: unknown) => {
         // A node that cannot write must not go on acknowledging anything: die, a restart recovers.
         this.opts.logger.fatal({ err: e }, 'raft host write failed');
         throw e;
-      },
-    );
+      });
   }
 
   /** A write is durable: send what waited for it, and let leaders count their own copies. */
-  private release({ late, marks }: WriteOutcome): void {
+  private release({ late, marks, terms }: WriteOutcome): void {
+    for (const [g, term] of terms) if (term > g.durableTerm) g.durableTerm = term;
     if (late.length > 0) this.opts.send(late);
     this.counters.messagesSent += late.length;
     for (const [g, mark] of marks) {
@@ -633,7 +668,8 @@ export class MultiRaftHost {
   private async writesSettled(sync: boolean): Promise<void> {
     if (sync && this.batch.size() > 0) this.syncNext = true;
     this.startWrite();
-    const target = this.batch.size() > 0 || this.outcome.late.length > 0 ? this.writesStarted + 1 : this.writesStarted;
+    // Messages waiting with nothing staged wait only for the write in flight (see startWrite).
+    const target = this.batch.size() > 0 ? this.writesStarted + 1 : this.writesStarted;
     while (this.writesDone < target) await new Promise<void>((resolve) => this.writeEnded.push(resolve));
   }
 
@@ -814,8 +850,9 @@ const NO_DATA = new Uint8Array(0);
 /** A write slower than this counts in the `slowWrites` counter. */
 const SLOW_WRITE_MS = 10;
 
-/** A leader's appends and heartbeats need nothing from the write of the turn that made them
- * (see turn(), step 2); everything else (acknowledgements, votes) must wait for it. */
+/** A leader's appends and heartbeats need nothing from the write of the turn that made them but
+ * their term (see turn(), step 2 and HostedGroup.durableTerm); everything else (acknowledgements,
+ * votes) must wait for it. */
 function leavesBeforeWrite(m: Message): boolean {
   return m.type === 'app' || m.type === 'heartbeat';
 }

@@ -2,7 +2,8 @@ import type { KeyRange, WriteOp } from './rocks-database.js';
 
 /**
  * Writes staged for the next durable flush of the node's database. Every group's raft state and
- * every state machine stage into one WriteBatch, so one host loop turn costs one fsync.
+ * every state machine stage into one WriteBatch, so one write (one fsync) carries everything the
+ * host's turns staged while the previous write was in flight.
  */
 export class WriteBatch {
   private ops: WriteOp[] = [];

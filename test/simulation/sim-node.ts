@@ -46,13 +46,12 @@ export interface ReadyHooks {
 interface PendingWrite {
   readonly ops: ((disk: MemoryStorage) => void)[];
   /** Votes and acknowledgements: they leave only once the write is durable. */
-  readonly late: Message[];
-  readonly mark: DurableMark | null;
-  readonly becameLeader: boolean;
-  /** The tick at which it becomes durable (writes complete in order, so a slow one holds back
-   * the later ones). */
-  readonly due: number;
+  late: Message[];
+  readonly marks: DurableMark[];
+  becameLeader: boolean;
 }
+
+const emptyWrite = (): PendingWrite => ({ ops: [], late: [], marks: [], becameLeader: false });
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -93,7 +92,10 @@ export class SimNode {
   raw: RawNode | null = null;
   /** What the process reads and writes through (see the class comment). */
   storage: MemoryStorage;
-  private writes: PendingWrite[] = [];
+  /** As MultiRaftHost: one write in flight at a time, ending at tick `due`; everything staged
+   * meanwhile goes into the next. */
+  private inFlight: (PendingWrite & { readonly due: number }) | null = null;
+  private staged: PendingWrite = emptyWrite();
   /** Writes in flight that crashes lost, over the node's life. */
   writesLost = 0;
   /** Bumped on every start, so that a client of a crashed process is not acknowledged by its
@@ -118,7 +120,8 @@ export class SimNode {
 
   start(): void {
     this.storage = this.asyncWrites ? copyOf(this.disk) : this.disk;
-    this.writes = [];
+    this.inFlight = null;
+    this.staged = emptyWrite();
     const snap = this.storage.snapshot();
     this.sm = snap.data.byteLength === 0 ? [] : (JSON.parse(dec.decode(snap.data)) as SmSnapshot).ids.slice();
     this.applied = snap.metadata.index;
@@ -128,13 +131,15 @@ export class SimNode {
 
   crash(): void {
     this.raw = null;
-    this.writesLost += this.writes.length;
-    this.writes = [];
+    if (this.inFlight !== null) this.writesLost++;
+    if (this.staged.ops.length > 0) this.writesLost++;
+    this.inFlight = null;
+    this.staged = emptyWrite();
   }
 
   /** The tick at which the oldest write in flight becomes durable; Infinity when none is. */
   nextWriteDue(): number {
-    return this.writes[0]?.due ?? Infinity;
+    return this.inFlight?.due ?? Infinity;
   }
 
   /** Takes a snapshot at the applied index and compacts the log up to `keep` entries behind it. */
@@ -153,7 +158,7 @@ export class SimNode {
     };
     snapshotAndCompact(this.storage);
     // Written after the entries it covers, which are on the disk or in an earlier write.
-    if (this.asyncWrites) this.writes.push({ ops: [snapshotAndCompact], late: [], mark: null, becameLeader: false, due: 0 });
+    if (this.asyncWrites) this.staged.ops.push(snapshotAndCompact);
     return true;
   }
 
@@ -214,25 +219,41 @@ export class SimNode {
         this.storage.setHardState(hs);
         ops.push((d) => d.setHardState(hs));
       }
-      const voteOrTermChanged = hs !== null && (hs.term !== before.term || hs.vote !== before.vote);
-      const late: Message[] = [];
+      const w = this.staged;
+      // As the host: acknowledgements staged earlier may be of entries this Ready truncates.
+      if (hs !== null && hs.term > before.term) w.late = w.late.filter((m) => m.term >= hs.term);
+      w.ops.push(...ops);
+      // A leader's appends and heartbeats leave at once only in a term already on disk.
+      const durableTerm = this.disk.initialState().hardState.term;
       for (const m of rd.messages) {
-        if (!voteOrTermChanged && (m.type === 'app' || m.type === 'heartbeat')) hooks.send(m);
-        else late.push(m);
+        if ((m.type === 'app' || m.type === 'heartbeat') && m.term <= durableTerm) hooks.send(m);
+        else w.late.push(m);
       }
       this.apply(raw, rd.committedEntries, hooks);
       for (const rs of rd.readStates) hooks.readState(this.id, rs);
       const mark = raw.advanceBeforeDurable(rd);
-      this.writes.push({ ops, late, mark, becameLeader: rd.softState?.role === 'leader', due: hooks.writeDue(this.id) });
+      if (mark !== null) w.marks.push(mark);
+      if (rd.softState?.role === 'leader') w.becameLeader = true;
     }
+    this.startWrite(hooks);
     return any;
+  }
+
+  /** Starts the next write unless one is in flight. */
+  private startWrite(hooks: ReadyHooks): void {
+    if (this.inFlight !== null) return;
+    const w = this.staged;
+    if (w.ops.length === 0 && w.late.length === 0 && w.marks.length === 0) return;
+    this.staged = emptyWrite();
+    this.inFlight = { ...w, due: hooks.writeDue(this.id) };
   }
 
   /** Completes the oldest write in flight: it is on disk, what waited for it leaves. */
   completeWrite(hooks: ReadyHooks): void {
     const raw = this.raw;
-    const w = this.writes.shift();
-    if (raw === null || w === undefined) return;
+    const w = this.inFlight;
+    if (raw === null || w === null) return;
+    this.inFlight = null;
     for (const op of w.ops) op(this.disk);
     hooks.persisted(this.id, this.disk, w.late);
     if (hooks.crashAfterPersist(this.id, w.becameLeader)) {
@@ -240,7 +261,8 @@ export class SimNode {
       return;
     }
     for (const m of w.late) hooks.send(m);
-    if (w.mark !== null) raw.persisted(w.mark);
+    for (const mark of w.marks) raw.persisted(mark);
+    this.startWrite(hooks);
   }
 
   private apply(raw: RawNode, committed: readonly Entry[], hooks: ReadyHooks): void {
