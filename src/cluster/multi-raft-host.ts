@@ -202,6 +202,9 @@ export class MultiRaftHost {
     if (this.removing.has(g)) throw new GroupBeingRemovedError(g);
     const storage = new RocksRaftStorage(g, this.batch, null);
     storage.bootstrap(voters);
+    // A founding membership must reach the disk with an fsync, whichever write carries it: a turn
+    // may write it before the caller's flush(), which then finds nothing left to sync.
+    this.syncNext = true;
     this.addGroupWith(g, storage, logIndex(0));
   }
 

@@ -158,4 +158,26 @@ describe('the host write pipeline', () => {
     host.joinGroup(G);
     expect(host.holds(G)).toBe(true);
   });
+
+  it('a group\'s founding membership is fsynced by whichever write carries it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskraft-pipe-'));
+    dirs.push(dir);
+    const db = await RocksDatabase.open(dir, { writeWorker: true });
+    cleanups.push(() => db.close());
+    const writes: { keys: number; sync: boolean }[] = [];
+    const write = db.write.bind(db);
+    db.write = async (ops: readonly WriteOp[], sync: boolean): Promise<void> => {
+      writes.push({ keys: ops.length, sync });
+      await write(ops, sync);
+    };
+    const host = await MultiRaftHost.open({ self: a, db, logger: pino({ level: 'silent' }), tickMs: 60_000, stateMachine: (g) => new KvStateMachine(g), send: () => undefined });
+    cleanups.push(() => host.stop());
+    writes.length = 0;
+    host.createGroup(G, [a, b, c]);
+    // A turn runs before the caller flushes, and writes the new group's state.
+    await new Promise((r) => setImmediate(r));
+    await host.flush();
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.filter((w) => w.keys > 0 && !w.sync)).toEqual([]);
+  });
 });
