@@ -70,6 +70,8 @@ export class Raft {
   /** Proposals were appended since the last broadcast. They go out together when the host asks
    * for the next Ready, so a loop turn with many proposals costs one append per follower. */
   private proposalsUnsent = false;
+  /** The term in which this lone voter, a candidate, waits for its vote to be on disk. */
+  private selfVoteAwaitingDisk: Term | null = null;
   private readonly readOnly = new ReadOnly();
   /** ReadIndex requests that arrived before this leader committed an entry of its own term: the
    * commit index it knows may still lag its predecessor's, so they wait (§6.4 step 1). */
@@ -142,6 +144,7 @@ export class Raft {
     this.readOnly.reset();
     this.pendingReadIndex = [];
     this.proposalsUnsent = false;
+    this.selfVoteAwaitingDisk = null;
   }
 
   private resetRandomizedElectionTimeout(): void {
@@ -269,6 +272,13 @@ export class Raft {
       voteTerm = this.term;
     }
     const type = kind === 'preElection' ? 'preVote' : 'vote';
+    if (kind !== 'preElection' && this.prs.isSingleton(this.id)) {
+      // A lone voter counts its own vote only once its new term and vote are on disk
+      // (termPersisted): leading a term that is not on disk, it could crash, win the same term
+      // again and write other entries at the same indexes and term.
+      this.selfVoteAwaitingDisk = this.term;
+      return;
+    }
     if (this.poll(this.id, true) === 'won') {
       // A single-voter group wins at once.
       if (kind === 'preElection') this.campaign('election');
@@ -830,6 +840,14 @@ export class Raft {
    * Ignored when the entry there is no longer that one: the log was truncated and rewritten while
    * the write was in flight, and what is durable at `index` is not what the log holds.
    */
+  /** The host made the hard state of `term` durable: a lone candidate of that term counts its own
+   * vote now, and wins. */
+  termPersisted(term: Term): void {
+    if (this.role !== 'candidate' || this.selfVoteAwaitingDisk !== term || this.term !== term) return;
+    this.selfVoteAwaitingDisk = null;
+    if (this.poll(this.id, true) === 'won') this.becomeLeader();
+  }
+
   persistedTo(index: LogIndex, term: Term): void {
     if (this.role !== 'leader' || this.log.term(index) !== term) return;
     const self = this.prs.progress.get(this.id);
@@ -866,10 +884,8 @@ export class Raft {
   }
 
   private handleReadIndex(from: NodeId, context: string): void {
-    if (this.prs.isSingleton(this.id)) {
-      this.respondToRead(from, context, this.log.committed);
-      return;
-    }
+    // Even a lone voter waits for its term's first commit: until then its commit index may be
+    // behind what an earlier incarnation of it acknowledged (a commit index is not always synced).
     if (!this.committedEntryInCurrentTerm()) {
       this.pendingReadIndex.push({ from, context });
       return;
@@ -884,6 +900,10 @@ export class Raft {
    * followers honour it.
    */
   private serveReadIndex(from: NodeId, context: string): void {
+    if (this.prs.isSingleton(this.id)) {
+      this.respondToRead(from, context, this.log.committed);
+      return;
+    }
     this.readOnly.add(this.log.committed, context, from);
     this.readOnly.recvAck(this.id, context);
     this.bcastHeartbeat(context);

@@ -29,10 +29,12 @@ export interface ProposalPosition {
   readonly term: Term;
 }
 
-/** The last log entry a write holds: once that write is durable, so is the log up to it. */
+/** What a write makes durable: the log up to (index, term), the last entry the log held when the
+ * write was staged (writes are ordered), and the hard state of `hardStateTerm`. */
 export interface DurableMark {
   readonly index: LogIndex;
   readonly term: Term;
+  readonly hardStateTerm: Term;
 }
 
 export interface RaftStatus {
@@ -59,6 +61,9 @@ export class RawNode {
   private prevHardState: HardState;
   /** The Ready handed out and not yet advanced: a second one would hand out the same entries. */
   private outstanding: Ready | null = null;
+  /** The log's last entry when `outstanding` was handed out: it and all before it are in that
+   * Ready or in storage already. */
+  private lastAtReady: { index: LogIndex; term: Term } | null = null;
 
   constructor(config: RaftConfig) {
     this.raft = new Raft(config);
@@ -168,6 +173,7 @@ export class RawNode {
     };
     r.msgs = [];
     r.readStates = [];
+    this.lastAtReady = { index: r.log.lastIndex(), term: r.log.lastTerm() };
     if (softChanged) this.prevSoftState = ss;
     if (hardChanged) this.prevHardState = hs;
     this.outstanding = rd;
@@ -201,11 +207,15 @@ export class RawNode {
       log.appliedTo(lastCommitted.index);
       this.raft.reduceUncommittedSize(rd.committedEntries);
     }
-    return lastEntry === undefined ? null : { index: lastEntry.index, term: lastEntry.term };
+    const last = this.lastAtReady;
+    this.lastAtReady = null;
+    if (last === null || (lastEntry === undefined && rd.hardState === null && rd.snapshot === null)) return null;
+    return { index: last.index, term: last.term, hardStateTerm: this.prevHardState.term };
   }
 
-  /** The write that held `mark`'s entry (and, in order, every earlier one) is durable. */
+  /** The write that held `mark` (and, in order, every earlier one) is durable. */
   persisted(mark: DurableMark): void {
+    this.raft.termPersisted(mark.hardStateTerm);
     this.raft.persistedTo(mark.index, mark.term);
   }
 

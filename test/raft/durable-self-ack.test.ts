@@ -28,7 +28,7 @@ describe('a leader counts its own copy only once the host reports it durable', (
     const { raw, storage } = leaderOf([a, b, c]);
     expect(raw.status().softState.role).toBe('leader');
     const { mark } = stage(raw, storage); // the term-2 no-op at index 2
-    expect(mark).toEqual({ index: 2, term: 2 });
+    expect(mark).toEqual({ index: 2, term: 2, hardStateTerm: 2 });
     raw.step({ type: 'appResp', from: b, to: a, term: t(2), index: li(2), reject: false, rejectHint: li(0), logTerm: t(0) });
     expect(raw.status().committed).toBe(1);
     raw.persisted(mark!);
@@ -39,10 +39,19 @@ describe('a leader counts its own copy only once the host reports it durable', (
     expect(out.every((m) => m.type === 'app' && m.commit === 2)).toBe(true);
   });
 
-  it('a lone voter commits its entries when they are durable, not when they are appended', () => {
+  it('a lone voter leads only once its term is durable, and commits entries when they are', () => {
     const { raw, storage } = leaderOf([a]);
-    const first = stage(raw, storage);
-    raw.persisted(first.mark!);
+    // It voted for itself in term 2, but that vote is not on disk yet: leading now, it could crash,
+    // win term 2 again and write other entries at the same indexes.
+    expect(raw.status().softState.role).toBe('candidate');
+    const vote = stage(raw, storage);
+    expect(vote.mark).toMatchObject({ hardStateTerm: 2 });
+    raw.persisted(vote.mark!);
+    expect(raw.status().softState.role).toBe('leader');
+    const noop = stage(raw, storage);
+    expect(raw.status().committed).toBe(1);
+    raw.persisted(noop.mark!);
+    expect(raw.status().committed).toBe(2);
     raw.advance(raw.ready());
     raw.propose(Uint8Array.of(7));
     const { mark } = stage(raw, storage);
@@ -55,9 +64,28 @@ describe('a leader counts its own copy only once the host reports it durable', (
     const { raw, storage } = leaderOf([a, b, c]);
     const { mark } = stage(raw, storage);
     // Same index, another term: not what the write made durable.
-    raw.persisted({ index: mark!.index, term: t(mark!.term + 5) });
+    raw.persisted({ ...mark!, term: t(mark!.term + 5) });
     expect(raw.status().progress?.get(a)?.match).toBe(1);
     raw.step({ type: 'appResp', from: b, to: a, term: t(2), index: li(2), reject: false, rejectHint: li(0), logTerm: t(0) });
     expect(raw.status().committed).toBe(1);
+  });
+
+  it('a lone voter answers a read only once its term has committed an entry', () => {
+    // Restarted with entries 2-3 on disk but commit 1 (a commit index alone is not synced): an
+    // earlier incarnation may have acknowledged both, so a read must not be served at index 1.
+    const storage = MemoryStorage.bootstrap([a]);
+    storage.append([
+      { type: 'normal', term: t(1), index: li(2), data: Uint8Array.of(1) },
+      { type: 'normal', term: t(1), index: li(3), data: Uint8Array.of(2) },
+    ]);
+    const raw = new RawNode({ id: a, storage, rng: { nextInt: () => 0 }, electionTick: 10, heartbeatTick: 1, preVote: false, checkQuorum: false, applied: li(1) });
+    raw.campaign();
+    raw.persisted(stage(raw, storage).mark!);
+    expect(raw.status().softState.role).toBe('leader');
+    raw.readIndex('r1');
+    const noop = stage(raw, storage);
+    expect(noop.rd.readStates).toEqual([]);
+    raw.persisted(noop.mark!);
+    expect(raw.ready().readStates).toEqual([{ index: 4, context: 'r1' }]);
   });
 });

@@ -107,11 +107,16 @@ export function runSeed(opts: SimOptions): SimResult {
     isolateLeader: root.pick([0, 0.005, 0.02]),
     slowClocks: root.chance(0.3),
   };
-  const founders = opts.nodes ?? 3 + root.nextInt(3);
+  const drawnFounders = 3 + root.nextInt(3);
   // Half the seeds run the host's pipeline: writes complete later, in order, and a crash loses
   // those still in flight (drawn after everything else so other seeds keep their schedules).
-  const asyncWrites = opts.asyncWrites ?? root.chance(0.5);
+  const drawnAsync = root.chance(0.5);
+  const asyncWrites = opts.asyncWrites ?? drawnAsync;
   const diskRng = root.fork();
+  // Some seeds start as every partition does: one voter, which elects itself alone, and members
+  // that join as learners.
+  const drawnLone = root.chance(0.1);
+  const founders = opts.nodes ?? (drawnLone ? 1 : drawnFounders);
   const stats: SimStats = {
     steps: 0, delivered: 0, dropped: 0, duplicated: 0, crashes: 0, partitions: 0, confChanges: 0,
     transfers: 0, snapshots: 0, proposals: 0, acked: 0, reads: 0, readsServed: 0, maxTerm: 0, healTicks: 0,
