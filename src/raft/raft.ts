@@ -280,7 +280,7 @@ export class Raft {
       return;
     }
     if (this.poll(this.id, true) === 'won') {
-      // A single-voter group wins at once.
+      // A lone voter's pre-vote wins at once; the election itself waits for the disk (above).
       if (kind === 'preElection') this.campaign('election');
       else this.becomeLeader();
       return;
@@ -834,12 +834,6 @@ export class Raft {
     this.log.append(stamped);
   }
 
-  /**
-   * The host made the log durable up to `index`, whose entry had term `term` when it was written.
-   * A leader counts its own copy from now on (etcd's self-acknowledgement after the storage write).
-   * Ignored when the entry there is no longer that one: the log was truncated and rewritten while
-   * the write was in flight, and what is durable at `index` is not what the log holds.
-   */
   /** The host made the hard state of `term` durable: a lone candidate of that term counts its own
    * vote now, and wins. */
   termPersisted(term: Term): void {
@@ -848,6 +842,12 @@ export class Raft {
     if (this.poll(this.id, true) === 'won') this.becomeLeader();
   }
 
+  /**
+   * The host made the log durable up to `index`, whose entry had term `term` when it was written.
+   * A leader counts its own copy from now on (etcd's self-acknowledgement after the storage write).
+   * Ignored when the entry there is no longer that one: the log was truncated and rewritten while
+   * the write was in flight, and what is durable at `index` is not what the log holds.
+   */
   persistedTo(index: LogIndex, term: Term): void {
     if (this.role !== 'leader' || this.log.term(index) !== term) return;
     const self = this.prs.progress.get(this.id);

@@ -190,7 +190,7 @@ export class RawNode {
    * For a host that writes asynchronously: it has staged `rd`'s state in a write still in flight
    * (its storage already serves those entries), sent the messages that may leave before the write,
    * and applied `rd`'s committed entries. The next Ready may be taken at once. Returns what that
-   * write makes durable, to hand to `persisted` when it is; null when it holds no entries.
+   * write makes durable, to hand to `persisted` when it is; null when `rd` had nothing to write.
    */
   advanceBeforeDurable(rd: Ready): DurableMark | null {
     if (rd !== this.outstanding) throw new RaftInvariantError('advance() with a Ready not handed out last');

@@ -14,7 +14,7 @@ import { SimNode, commandData, type ReadyHooks } from './sim-node.js';
 export interface SimOptions {
   readonly seed: number;
   readonly steps: number;
-  /** Founding voters; drawn from 3..5 by the seed when absent. */
+  /** Founding voters; drawn by the seed when absent (3..5, or one in a tenth of the seeds). */
   readonly nodes?: number;
   /** Whether writes complete asynchronously (see SimNode); drawn by the seed when absent. */
   readonly asyncWrites?: boolean;

@@ -84,9 +84,10 @@ function copyOf(disk: MemoryStorage): MemoryStorage {
  * With synchronous writes (the etcd RawNode contract) `storage` is the disk: each Ready is
  * persisted, then sent, applied and advanced. With asynchronous writes (the MultiRaftHost's
  * pipeline) `storage` is the process's view, ahead of the disk by the writes in flight: a Ready is
- * staged, its appends and heartbeats sent, its committed entries applied and advanced at once;
- * its votes and acknowledgements leave, and the leader counts its own copy (RawNode.persisted),
- * only when the simulator completes the write. A crash loses every write still in flight.
+ * staged, its appends and heartbeats sent (in a term already on disk), its committed entries
+ * applied and advanced at once; its votes and acknowledgements leave, and the leader counts its
+ * own copy (RawNode.persisted), only when the simulator completes the write that holds it. A
+ * crash loses the write in flight and everything staged for the next.
  */
 export class SimNode {
   raw: RawNode | null = null;
