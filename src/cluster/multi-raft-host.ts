@@ -550,13 +550,13 @@ export class MultiRaftHost {
     // 1. Stage every group's new state into the node's one batch.
     const early: GroupEnvelope[] = [];
     for (const [g, rd] of readies) {
-      const before = g.storage.initialState().hardState;
-      if (rd.hardState !== null && rd.hardState.term > before.term) {
+      const newTerm = rd.hardState !== null && rd.hardState.term > g.storage.initialState().hardState.term ? rd.hardState.term : null;
+      if (newTerm !== null) {
         // Acknowledgements queued in an earlier turn and not yet written may be of entries this
         // Ready truncates, in the same write: they would promise what no disk ever held. The
         // core drops such messages within one Ready (Raft.reset); this drops them across turns.
-        const term = rd.hardState.term;
-        this.outcome.late = this.outcome.late.filter((e) => e.group !== g.id || e.message.term >= term);
+        this.outcome.late = this.outcome.late.filter((e) => e.group !== g.id || e.message.term >= newTerm);
+        this.outcome.terms.push([g, newTerm]);
       }
       if (rd.snapshot !== null) {
         const cs = rd.snapshot.metadata.confState;
@@ -571,10 +571,7 @@ export class MultiRaftHost {
       }
       g.storage.append(rd.entries);
       this.counters.entriesPersisted += rd.entries.length;
-      if (rd.hardState !== null) {
-        g.storage.setHardState(rd.hardState);
-        if (rd.hardState.term > before.term) this.outcome.terms.push([g, rd.hardState.term]);
-      }
+      if (rd.hardState !== null) g.storage.setHardState(rd.hardState);
       this.syncNext ||= rd.mustSync;
       for (const message of rd.messages) {
         (leavesBeforeWrite(message) && message.term <= g.durableTerm ? early : this.outcome.late).push({ group: g.id, message });

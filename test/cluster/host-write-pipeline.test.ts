@@ -21,6 +21,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 interface GatedDb {
   readonly db: RocksDatabase;
+  /** Every write the host started: how many keys, and whether it was fsynced. */
+  readonly writes: { keys: number; sync: boolean }[];
   /** While closed, every write waits (before it reaches RocksDB) until the gate opens. */
   close(): void;
   open(): void;
@@ -30,19 +32,28 @@ async function gatedDb(dir: string): Promise<GatedDb> {
   const db = await RocksDatabase.open(dir, { writeWorker: true });
   let closed = false;
   const waiting: (() => void)[] = [];
+  const writes: GatedDb['writes'] = [];
   const write = db.write.bind(db);
   db.write = async (ops: readonly WriteOp[], sync: boolean): Promise<void> => {
+    writes.push({ keys: ops.length, sync });
     while (closed) await new Promise<void>((r) => waiting.push(r));
     await write(ops, sync);
   };
   return {
     db,
+    writes,
     close: () => void (closed = true),
     open: () => {
       closed = false;
       for (const r of waiting.splice(0)) r();
     },
   };
+}
+
+/** b, leading term 2, appends an entry to a: the write that holds it is a's write in flight. */
+function appendFromB(host: MultiRaftHost): void {
+  const entry = { type: 'normal' as const, term: term(2), index: logIndex(2), data: new Uint8Array(0) };
+  host.receive(b, { envelopes: [{ group: G, message: { type: 'app', from: b, to: a, term: term(2), index: logIndex(1), logTerm: term(1), commit: logIndex(1), entries: [entry] } }], quiesced: [] });
 }
 
 async function until(what: string, ok: () => boolean, ms = 5_000): Promise<void> {
@@ -56,6 +67,15 @@ describe('the host write pipeline', () => {
     for (const f of cleanups.splice(0).reverse()) await f();
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
+
+  /** A fresh database for node a, closed and deleted after the test. */
+  async function freshDb(): Promise<GatedDb> {
+    const dir = mkdtempSync(join(tmpdir(), 'taskraft-pipe-'));
+    dirs.push(dir);
+    const gated = await gatedDb(dir);
+    cleanups.push(() => gated.db.close());
+    return gated;
+  }
 
   /** Node a's host; with `tickMs` of a minute nothing happens but what the test feeds it. */
   function openHost(gated: GatedDb, sent: GroupEnvelope[], tickMs = 10): Promise<MultiRaftHost> {
@@ -72,18 +92,13 @@ describe('the host write pipeline', () => {
   }
 
   it('stop() ends once the write in flight ends, even when only acknowledgements wait for it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'taskraft-pipe-'));
-    dirs.push(dir);
-    const gated = await gatedDb(dir);
-    cleanups.push(() => gated.db.close());
+    const gated = await freshDb();
     const sent: GroupEnvelope[] = [];
     const host = await openHost(gated, sent, 60_000);
     host.createGroup(G, [a, b, c]);
     await host.flush();
     gated.close();
-    // b leads term 2: its append makes a write, held open.
-    const entry = { type: 'normal' as const, term: term(2), index: logIndex(2), data: new Uint8Array(0) };
-    host.receive(b, { envelopes: [{ group: G, message: { type: 'app', from: b, to: a, term: term(2), index: logIndex(1), logTerm: term(1), commit: logIndex(1), entries: [entry] } }], quiesced: [] });
+    appendFromB(host); // its write is held open
     await sleep(20);
     // A heartbeat that changes nothing: its answer waits for the write, with nothing staged.
     host.receive(b, { envelopes: [{ group: G, message: { type: 'heartbeat', from: b, to: a, term: term(2), commit: logIndex(1), context: null } }], quiesced: [] });
@@ -99,10 +114,7 @@ describe('the host write pipeline', () => {
   });
 
   it('a lone voter neither leads nor sends anything in a new term before the term is on disk', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'taskraft-pipe-'));
-    dirs.push(dir);
-    const gated = await gatedDb(dir);
-    cleanups.push(() => gated.db.close());
+    const gated = await freshDb();
     const before: GroupEnvelope[] = [];
     const first = await openHost(gated, before);
     first.createGroup(G, [a]);
@@ -136,17 +148,13 @@ describe('the host write pipeline', () => {
   });
 
   it('a group is not hosted again while its earlier replica is being deleted', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'taskraft-pipe-'));
-    dirs.push(dir);
-    const gated = await gatedDb(dir);
-    cleanups.push(() => gated.db.close());
+    const gated = await freshDb();
     const host = await openHost(gated, [], 60_000);
     cleanups.push(() => host.stop());
     host.createGroup(G, [a, b, c]);
     await host.flush();
     gated.close();
-    const entry = { type: 'normal' as const, term: term(2), index: logIndex(2), data: new Uint8Array(0) };
-    host.receive(b, { envelopes: [{ group: G, message: { type: 'app', from: b, to: a, term: term(2), index: logIndex(1), logTerm: term(1), commit: logIndex(1), entries: [entry] } }], quiesced: [] });
+    appendFromB(host);
     await sleep(20);
     // The deletion waits for the write in flight; a new replica staged meanwhile would be written
     // and then wiped by the range delete that follows.
@@ -160,18 +168,10 @@ describe('the host write pipeline', () => {
   });
 
   it('a group\'s founding membership is fsynced by whichever write carries it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'taskraft-pipe-'));
-    dirs.push(dir);
-    const db = await RocksDatabase.open(dir, { writeWorker: true });
-    cleanups.push(() => db.close());
-    const writes: { keys: number; sync: boolean }[] = [];
-    const write = db.write.bind(db);
-    db.write = async (ops: readonly WriteOp[], sync: boolean): Promise<void> => {
-      writes.push({ keys: ops.length, sync });
-      await write(ops, sync);
-    };
-    const host = await MultiRaftHost.open({ self: a, db, logger: pino({ level: 'silent' }), tickMs: 60_000, stateMachine: (g) => new KvStateMachine(g), send: () => undefined });
+    const gated = await freshDb();
+    const host = await openHost(gated, [], 60_000);
     cleanups.push(() => host.stop());
+    const { writes } = gated;
     writes.length = 0;
     host.createGroup(G, [a, b, c]);
     // A turn runs before the caller flushes, and writes the new group's state.

@@ -11,6 +11,7 @@ import {
   type RaftConfig,
   type ReadState,
   type Rng,
+  type Snapshot,
   type Term,
 } from '../../src/raft/index.js';
 
@@ -123,11 +124,15 @@ export class SimNode {
     this.storage = this.asyncWrites ? copyOf(this.disk) : this.disk;
     this.inFlight = null;
     this.staged = emptyWrite();
-    const snap = this.storage.snapshot();
-    this.sm = snap.data.byteLength === 0 ? [] : (JSON.parse(dec.decode(snap.data)) as SmSnapshot).ids.slice();
-    this.applied = snap.metadata.index;
+    this.restoreFrom(this.storage.snapshot());
     this.raw = new RawNode({ ...this.config, id: this.id, storage: this.storage, rng: this.rng, applied: this.applied });
     this.incarnation++;
+  }
+
+  /** The state machine as of a snapshot. */
+  private restoreFrom(snap: Snapshot): void {
+    this.sm = snap.data.byteLength === 0 ? [] : (JSON.parse(dec.decode(snap.data)) as SmSnapshot).ids.slice();
+    this.applied = snap.metadata.index;
   }
 
   crash(): void {
@@ -179,9 +184,7 @@ export class SimNode {
       const rd = raw.ready();
       if (rd.snapshot !== null) {
         this.storage.applySnapshot(rd.snapshot);
-        const data = rd.snapshot.data;
-        this.sm = data.byteLength === 0 ? [] : (JSON.parse(dec.decode(data)) as SmSnapshot).ids.slice();
-        this.applied = rd.snapshot.metadata.index;
+        this.restoreFrom(rd.snapshot);
       }
       this.storage.append(rd.entries);
       if (rd.hardState !== null) this.storage.setHardState(rd.hardState);
@@ -209,8 +212,7 @@ export class SimNode {
       if (snap !== null) {
         this.storage.applySnapshot(snap);
         ops.push((d) => d.applySnapshot(snap));
-        this.sm = snap.data.byteLength === 0 ? [] : (JSON.parse(dec.decode(snap.data)) as SmSnapshot).ids.slice();
-        this.applied = snap.metadata.index;
+        this.restoreFrom(snap);
       }
       const entries = rd.entries;
       this.storage.append(entries);
