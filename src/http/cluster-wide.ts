@@ -1,4 +1,5 @@
 import type { ClusterView } from '../cluster/cluster-view.js';
+import { mergeOrderedPages } from '../queue/ordered-pages.js';
 import type { Task } from '../queue/task.js';
 
 /**
@@ -13,10 +14,10 @@ export class ClusterWide {
 
   async list(query: URLSearchParams, limit: number): Promise<{ tasks: Task[]; nextCursor: string | null; nodes: Record<string, string> }> {
     const pages = await this.fanOut<{ tasks: Task[]; nextCursor: string | null }>(`/tasks/list?${query.toString()}`);
-    const all = pages.flatMap(([, p]) => (p === null ? [] : p.tasks)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const more = all.length > limit || pages.some(([, p]) => p?.nextCursor != null);
-    const tasks = all.slice(0, limit);
-    return { tasks, nextCursor: more && tasks.length > 0 ? tasks[tasks.length - 1]!.id : null, nodes: status(pages) };
+    // A node's page holds every task it has up to its nextCursor (see mergeOrderedPages).
+    const answered = pages.flatMap(([, p]) => (p === null ? [] : [{ items: p.tasks, coveredTo: p.nextCursor }]));
+    const { items, nextCursor } = mergeOrderedPages(answered, limit, (t) => t.id);
+    return { tasks: items, nextCursor, nodes: status(pages) };
   }
 
   async stats(): Promise<Record<string, unknown>> {

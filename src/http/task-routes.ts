@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { ListFilter, SubmitInput } from '../queue/task-service.js';
+import type { ListFilter } from '../queue/list-tasks.js';
+import type { SubmitInput } from '../queue/task-service.js';
 import type { Task, TaskStatus } from '../queue/task.js';
 import { TASK_ID_PATTERN } from '../queue/task-ids.js';
 import type { ClusterWide } from './cluster-wide.js';

@@ -4,6 +4,7 @@ import { stateMachinePrefix, type GroupId } from '../storage/key-layout.js';
 import type { WriteBatch } from '../storage/write-batch.js';
 import { decodeEntry, type OpResult, type QueueEntry, type QueueOp } from './commands.js';
 import { Heap } from './heap.js';
+import { IdOrder } from './id-order.js';
 import { TERMINAL, backoffDelay, draftOf, firstRunAt, newTask, type Task, type TaskDraft, type TaskId, type TaskStatus } from './task.js';
 
 const enc = new TextEncoder();
@@ -41,6 +42,9 @@ interface Persisted {
  */
 export class QueueStateMachine implements StateMachine<OpResult[]> {
   private readonly tasks = new Map<TaskId, Task>();
+  /** The same tasks' IDs in order, for listing pages (see IdOrder). */
+  private readonly order = new IdOrder();
+  private readonly held = (id: string): boolean => this.tasks.has(id as TaskId);
   /**
    * Pending tasks by type, each heap in priority-then-submission order. A claim looks only at the
    * types it takes: with one heap for all, every claim popped and pushed back every pending task of
@@ -75,6 +79,11 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
 
   all(): IterableIterator<Task> {
     return this.tasks.values();
+  }
+
+  /** IDs of the tasks held, ascending, after `cursor` (all without one). */
+  idsAfter(cursor: string | undefined): Generator<string, void, undefined> {
+    return this.order.after(cursor, this.held);
   }
 
   countsByStatus(): Record<TaskStatus, number> {
@@ -182,6 +191,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
 
   private reset(): void {
     this.tasks.clear();
+    this.order.clear();
     this.byStatus.clear();
     this.pendingByType.clear();
     this.byQueue.clear();
@@ -382,6 +392,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   private put(t: Task): Task {
     const before = this.tasks.get(t.id);
     if (before !== undefined) this.count(before, -1);
+    else this.order.add(t.id);
     this.count(t, 1);
     this.tasks.set(t.id, t);
     this.touched.add(t.id);
@@ -409,6 +420,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
 
   private remove(t: Task): void {
     this.tasks.delete(t.id);
+    this.order.removed();
     this.count(t, -1);
     this.touched.add(t.id);
   }

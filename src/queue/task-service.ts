@@ -6,6 +6,7 @@ import type { QueueNode } from './queue-node.js';
 import type { QueueStateMachine } from './queue-state-machine.js';
 import { TERMINAL, taskId, type Backoff, type Task, type TaskSpec, type TaskStatus } from './task.js';
 import { newTaskId } from './task-ids.js';
+import { listTasks, type ListFilter } from './list-tasks.js';
 
 /** A submit as clients send it (HTTP): everything but `type` is optional. */
 export interface SubmitInput {
@@ -20,15 +21,6 @@ export interface SubmitInput {
   readonly maxAttempts?: number;
   readonly backoff?: Partial<Backoff>;
   readonly timeoutMs?: number;
-}
-
-export interface ListFilter {
-  readonly status?: TaskStatus;
-  readonly type?: string;
-  readonly queue?: string;
-  readonly limit: number;
-  /** Tasks with IDs after this one (the previous page's last). */
-  readonly cursor?: string;
 }
 
 export const TASK_DEFAULTS = {
@@ -132,20 +124,9 @@ export class TaskService {
 
   /** This node's tasks: those of the partitions it leads, by ID, a page at a time. */
   list(f: ListFilter): { tasks: Task[]; nextCursor: string | null } {
-    const matching: Task[] = [];
-    for (const [g, sm] of this.machines()) {
-      if (!this.queue.leads(g)) continue;
-      for (const t of sm.all()) {
-        if (f.status !== undefined && t.status !== f.status) continue;
-        if (f.type !== undefined && t.type !== f.type) continue;
-        if (f.queue !== undefined && t.queue !== f.queue) continue;
-        if (f.cursor !== undefined && t.id <= f.cursor) continue;
-        matching.push(t);
-      }
-    }
-    matching.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const page = matching.slice(0, f.limit);
-    return { tasks: page, nextCursor: matching.length > f.limit ? page[page.length - 1]!.id : null };
+    const led: QueueStateMachine[] = [];
+    for (const [g, sm] of this.machines()) if (this.queue.leads(g)) led.push(sm);
+    return listTasks(led, f);
   }
 
   /** This node: partitions held and led, tasks by status (led partitions), processing counters. */
