@@ -4,6 +4,7 @@ import type { OpResult } from './commands.js';
 import { HandlerError, type Handler } from './handlers.js';
 import type { ClaimAlong, QueueNode } from './queue-node.js';
 import type { QueueStateMachine } from './queue-state-machine.js';
+import { RunSignals } from './run-signal.js';
 import type { Task } from './task.js';
 
 /** Tasks one claim may lease (one log entry). */
@@ -39,7 +40,8 @@ export class Processor {
   private timer: NodeJS.Timeout | null = null;
   private kicked = false;
   private rotation = 0;
-  private readonly abort = new AbortController();
+  private stopped = false;
+  private readonly signals = new RunSignals();
   private readonly types: string[];
   private readonly counters = { started: 0, succeeded: 0, failed: 0, rejected: 0 };
   /** Completions per second over the last 10 s, for stats. */
@@ -57,7 +59,8 @@ export class Processor {
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.opts.queue.onNewWork(null);
-    this.abort.abort(new Error('node stopping'));
+    this.stopped = true;
+    this.signals.stop(new Error('node stopping'));
   }
 
   /** Runs a round as soon as the event loop is free (once, however many ask before it runs). */
@@ -78,7 +81,7 @@ export class Processor {
 
   private pump(): void {
     // A kick from a commit can come after stop(): claim nothing then.
-    if (this.abort.signal.aborted) return;
+    if (this.stopped) return;
     const now = Date.now();
     const wanting: [GroupId, number][] = [];
     for (const [g, sm] of this.opts.machines()) {
@@ -132,7 +135,7 @@ export class Processor {
 
   /** A claim for an entry that carries new work on a partition this node leads (see QueueNode). */
   private claimAlong(g: GroupId, runnable: number): ClaimAlong | null {
-    if (this.abort.signal.aborted || this.claiming.has(g)) return null;
+    if (this.stopped || this.claiming.has(g)) return null;
     const sm = this.opts.queue.machine(g);
     const free = this.opts.concurrency - this.running;
     if (sm === undefined || free <= 0) return null;
@@ -162,14 +165,16 @@ export class Processor {
   private async run(g: GroupId, task: Task): Promise<void> {
     this.counters.started++;
     const token = task.fencingToken ?? 0;
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(task.timeoutMs)]);
+    const run = this.signals.forRun(task.timeoutMs);
     let outcome: { ok: true; result: unknown } | { ok: false; error: string };
     try {
       const handler = this.opts.handlers.get(task.type);
       if (handler === undefined) throw new HandlerError(`no handler for type "${task.type}"`);
       const result = await handler(task, {
         fencingToken: token,
-        signal,
+        get signal() {
+          return run.signal;
+        },
         extendLease: async () => {
           const r = await this.opts.queue.op(g, { op: 'extend', id: task.id, token });
           if (!r.ok) throw new HandlerError(`lease lost: ${r.message}`);
@@ -178,12 +183,14 @@ export class Processor {
       outcome = { ok: true, result: result ?? null };
     } catch (e) {
       outcome = { ok: false, error: e instanceof Error ? e.message : String(e) };
+    } finally {
+      run.done();
     }
     // The handler is done: its slot goes to the next task while this result is being recorded, so
     // that recording (a log round trip) does not hold back handlers.
     this.running--;
     // Stopping: the lease runs out and the task is retried elsewhere.
-    if (this.abort.signal.aborted) return;
+    if (this.stopped) return;
     this.kick();
     try {
       const r: OpResult = outcome.ok
