@@ -7,8 +7,14 @@ import { Heap } from './heap.js';
 import { IdOrder } from './id-order.js';
 import { TERMINAL, backoffDelay, draftOf, firstRunAt, newTask, type Task, type TaskDraft, type TaskId, type TaskStatus } from './task.js';
 
-const enc = new TextEncoder();
 const dec = new TextDecoder();
+
+/**
+ * UTF-8 for rows written at every change of a task. Buffer.from takes small results from Node's
+ * shared 8 KB pool, where TextEncoder.encode allocates (malloc) and registers a backing store for
+ * each; these rows live only until the next write takes them.
+ */
+const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
 
 /** Counters kept with the state (replicated, so every replica reports the same). */
 export interface QueueCounters {
@@ -154,15 +160,16 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     for (const id of this.touched) {
       const t = this.tasks.get(id);
       if (t === undefined) batch.del(this.taskKey(id));
-      else batch.put(this.taskKey(id), enc.encode(JSON.stringify(t)));
+      else batch.put(this.taskKey(id), utf8(JSON.stringify(t)));
     }
     this.touched.clear();
-    batch.put(this.metaKey, enc.encode(JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted)));
+    batch.put(this.metaKey, utf8(JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted)));
     return results;
   }
 
   snapshot(): Uint8Array {
-    return enc.encode(JSON.stringify({ seq: this.seq, counters: this.counters, tasks: [...this.tasks.values()] }));
+    // Not from the shared pool: a snapshot may be kept for a while.
+    return new TextEncoder().encode(JSON.stringify({ seq: this.seq, counters: this.counters, tasks: [...this.tasks.values()] }));
   }
 
   restore(data: Uint8Array, batch: WriteBatch): void {
@@ -171,9 +178,9 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     if (data.byteLength > 0) {
       const s = JSON.parse(dec.decode(data)) as Persisted & { tasks: Task[] };
       this.load(s, s.tasks);
-      for (const t of s.tasks) batch.put(this.taskKey(t.id), enc.encode(JSON.stringify(t)));
+      for (const t of s.tasks) batch.put(this.taskKey(t.id), utf8(JSON.stringify(t)));
     }
-    batch.put(this.metaKey, enc.encode(JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted)));
+    batch.put(this.metaKey, utf8(JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted)));
   }
 
   /** Rebuilds memory and indexes from the rows under the partition's prefix (node start). */
@@ -434,7 +441,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   }
 
   private key(kind: string, rest = ''): Uint8Array {
-    const tail = enc.encode(kind + rest);
+    const tail = utf8(kind + rest);
     const k = new Uint8Array(this.prefix.length + tail.length);
     k.set(this.prefix);
     k.set(tail, this.prefix.length);

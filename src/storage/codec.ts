@@ -46,18 +46,16 @@ export function encodeEntry(e: Entry): Uint8Array {
       return assertNever(e);
   }
   const out = new Uint8Array(9 + body.byteLength);
-  const view = new DataView(out.buffer);
   out[0] = kind;
-  writeU64(view, 1, e.term);
+  writeU64(out, 1, e.term);
   out.set(body, 9);
   return out;
 }
 
 export function decodeEntry(index: LogIndex, value: Uint8Array): Entry {
   if (value.byteLength < 9) throw new CorruptRecordError(`log entry ${index}: ${value.byteLength} bytes`);
-  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
   const kind = value[0]!;
-  const t = term(readU64(view, 1));
+  const t = term(readU64(value, 1));
   const body = value.subarray(9);
   if (kind === KIND_NORMAL) return { type: 'normal', term: t, index, data: body };
   const changeType = CONF_KINDS[kind - 1];
@@ -68,25 +66,23 @@ export function decodeEntry(index: LogIndex, value: Uint8Array): Entry {
 
 /** The term of an encoded entry, without decoding its body. */
 export function termOfEncodedEntry(value: Uint8Array): number {
-  return readU64(new DataView(value.buffer, value.byteOffset, value.byteLength), 1);
+  return readU64(value, 1);
 }
 
 /** Hard state value: term:u64 commit:u64 vote (UTF-8, empty for none). */
 export function encodeHardState(hs: HardState): Uint8Array {
   const vote = hs.vote === null ? new Uint8Array(0) : utf8.encode(hs.vote);
   const out = new Uint8Array(16 + vote.byteLength);
-  const view = new DataView(out.buffer);
-  writeU64(view, 0, hs.term);
-  writeU64(view, 8, hs.commit);
+  writeU64(out, 0, hs.term);
+  writeU64(out, 8, hs.commit);
   out.set(vote, 16);
   return out;
 }
 
 export function decodeHardState(value: Uint8Array): HardState {
   if (value.byteLength < 16) throw new CorruptRecordError(`hard state: ${value.byteLength} bytes`);
-  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
   const vote = value.byteLength === 16 ? null : nodeId(fromUtf8.decode(value.subarray(16)));
-  return { term: term(readU64(view, 0)), commit: logIndex(readU64(view, 8)), vote };
+  return { term: term(readU64(value, 0)), commit: logIndex(readU64(value, 8)), vote };
 }
 
 export function encodeSnapshotMeta(m: SnapshotMetadata): Uint8Array {
@@ -111,26 +107,24 @@ export function decodeSnapshotMeta(value: Uint8Array): SnapshotMetadata {
 
 export function encodeU64(n: number): Uint8Array {
   const out = new Uint8Array(8);
-  writeU64(new DataView(out.buffer), 0, n);
+  writeU64(out, 0, n);
   return out;
 }
 
 export function decodeU64(value: Uint8Array): number {
   if (value.byteLength !== 8) throw new CorruptRecordError(`u64: ${value.byteLength} bytes`);
-  return readU64(new DataView(value.buffer, value.byteOffset, value.byteLength), 0);
+  return readU64(value, 0);
 }
 
 /** Log offset value: index:u64 term:u64. */
 export function encodeLogOffset(o: { index: number; term: number }): Uint8Array {
   const out = new Uint8Array(16);
-  const view = new DataView(out.buffer);
-  writeU64(view, 0, o.index);
-  writeU64(view, 8, o.term);
+  writeU64(out, 0, o.index);
+  writeU64(out, 8, o.term);
   return out;
 }
 
 export function decodeLogOffset(value: Uint8Array): { index: LogIndex; term: Term } {
   if (value.byteLength !== 16) throw new CorruptRecordError(`log offset: ${value.byteLength} bytes`);
-  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
-  return { index: logIndex(readU64(view, 0)), term: term(readU64(view, 8)) };
+  return { index: logIndex(readU64(value, 0)), term: term(readU64(value, 8)) };
 }

@@ -40,21 +40,35 @@ export const NODE_PEERS_KEY = Uint8Array.of(NODE_PREFIX, ...new TextEncoder().en
 
 function groupKey(prefix: number, g: GroupId, kind: number, extra = 0): Uint8Array {
   const key = new Uint8Array(6 + extra);
-  const view = new DataView(key.buffer);
   key[0] = prefix;
-  view.setUint32(1, g);
+  writeU32(key, 1, g);
   key[5] = kind;
   return key;
 }
 
-export function writeU64(view: DataView, offset: number, n: number): void {
-  // Indexes and terms stay below 2^53 (Number.MAX_SAFE_INTEGER): split into two u32 words.
-  view.setUint32(offset, Math.floor(n / 0x1_0000_0000));
-  view.setUint32(offset + 4, n >>> 0);
+// Big-endian integers written and read byte by byte. A DataView needs the array's `.buffer`,
+// and asking a small typed array for it moves it off V8's heap into a malloc'd backing store that
+// the collector must track and free; keys and small values are made by the thousand per second.
+
+export function writeU32(bytes: Uint8Array, offset: number, n: number): void {
+  bytes[offset] = n >>> 24;
+  bytes[offset + 1] = n >>> 16;
+  bytes[offset + 2] = n >>> 8;
+  bytes[offset + 3] = n;
 }
 
-export function readU64(view: DataView, offset: number): number {
-  return view.getUint32(offset) * 0x1_0000_0000 + view.getUint32(offset + 4);
+export function readU32(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+}
+
+export function writeU64(bytes: Uint8Array, offset: number, n: number): void {
+  // Indexes and terms stay below 2^53 (Number.MAX_SAFE_INTEGER): split into two u32 words.
+  writeU32(bytes, offset, Math.floor(n / 0x1_0000_0000));
+  writeU32(bytes, offset + 4, n >>> 0);
+}
+
+export function readU64(bytes: Uint8Array, offset: number): number {
+  return readU32(bytes, offset) * 0x1_0000_0000 + readU32(bytes, offset + 4);
 }
 
 export const hardStateKey = (g: GroupId): Uint8Array => groupKey(RAFT_PREFIX, g, HARD_STATE);
@@ -87,13 +101,13 @@ export function raftKeyKind(key: Uint8Array): RaftKeyKind | null {
 
 export function logEntryKey(g: GroupId, index: number): Uint8Array {
   const key = groupKey(RAFT_PREFIX, g, LOG_ENTRY, 8);
-  writeU64(new DataView(key.buffer), 6, index);
+  writeU64(key, 6, index);
   return key;
 }
 
 /** The index encoded in a log entry key. */
 export function logIndexOfKey(key: Uint8Array): number {
-  return readU64(new DataView(key.buffer, key.byteOffset, key.byteLength), 6);
+  return readU64(key, 6);
 }
 
 /** [start, end) covering every log entry of group g. */
@@ -104,10 +118,10 @@ export function logRange(g: GroupId): { gte: Uint8Array; lt: Uint8Array } {
 /** [start, end) of group g's raft keys (hard state, log, snapshot, applied index). */
 export function groupRaftRange(g: GroupId): { gte: Uint8Array; lt: Uint8Array } {
   const gte = Uint8Array.of(RAFT_PREFIX, 0, 0, 0, 0);
-  new DataView(gte.buffer).setUint32(1, g);
+  writeU32(gte, 1, g);
   if (g === 0xffff_ffff) return { gte, lt: Uint8Array.of(RAFT_PREFIX + 1) };
   const lt = Uint8Array.of(RAFT_PREFIX, 0, 0, 0, 0);
-  new DataView(lt.buffer).setUint32(1, g + 1);
+  writeU32(lt, 1, g + 1);
   return { gte, lt };
 }
 
@@ -118,14 +132,14 @@ export function raftRange(): { gte: Uint8Array; lt: Uint8Array } {
 
 /** The group a raft or state-machine key belongs to (both carry it right after the prefix). */
 export function groupOfKey(key: Uint8Array): GroupId {
-  return new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(1) as GroupId;
+  return readU32(key, 1) as GroupId;
 }
 
 /** The prefix under which group g's state machine keeps its data. */
 export function stateMachinePrefix(g: GroupId): Uint8Array {
   const key = new Uint8Array(5);
   key[0] = STATE_PREFIX;
-  new DataView(key.buffer).setUint32(1, g);
+  writeU32(key, 1, g);
   return key;
 }
 
@@ -140,6 +154,6 @@ export function stateMachineRange(g: GroupId): { gte: Uint8Array; lt: Uint8Array
   const lt = stateMachinePrefix(g);
   // The next group's prefix; for the last possible group, the next top-level prefix.
   if (g === 0xffff_ffff) return { gte, lt: Uint8Array.of(STATE_PREFIX + 1) };
-  new DataView(lt.buffer).setUint32(1, g + 1);
+  writeU32(lt, 1, g + 1);
   return { gte, lt };
 }
