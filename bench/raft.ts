@@ -4,6 +4,11 @@
  * inside each node against the groups it leads, so the figures are the runtime's, not an RPC
  * client's.
  *
+ * The fixed-load run is preceded by --settle seconds of the same load, unmeasured, so that it
+ * measures the steady state at that load: right after the max-load run the nodes are still
+ * flushing to disk (and collecting garbage) what that run wrote, at a rate the fixed load alone
+ * never causes.
+ *
  * Each cluster first takes --warmup seconds of full load, unmeasured: on this 2-core machine V8
  * needs that long to compile the hot paths, and a node runs warm.
  *
@@ -12,7 +17,7 @@
  * so did the state machine's map and RocksDB's compaction work, so the figures depended on how long
  * the run was.
  *
- *   npm run bench:raft [-- --groups 1,8,64 --seconds 5 --warmup 10 --rate 5000 --concurrency 256 --keys 100000]
+ *   npm run bench:raft [-- --groups 1,8,64 --seconds 5 --warmup 10 --settle 3 --rate 5000 --concurrency 256 --keys 100000]
  *
  * Prints a table and writes bench/results/raft.json.
  */
@@ -26,6 +31,7 @@ const { values } = parseArgs({
     groups: { type: 'string', default: '1,8,64' },
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '10' },
+    settle: { type: 'string', default: '3' },
     rate: { type: 'string', default: '5000' },
     concurrency: { type: 'string', default: '256' },
     bytes: { type: 'string', default: '100' },
@@ -36,13 +42,14 @@ const { values } = parseArgs({
 const groupCounts = values.groups.split(',').map(Number);
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
+const settle = Number(values.settle);
 const rate = Number(values.rate);
 const concurrency = Number(values.concurrency);
 const valueBytes = Number(values.bytes);
 const keys = Number(values.keys);
 const writer = values.writer;
-if (groupCounts.some((g) => !(g >= 1)) || !(seconds > 0) || !(warmup >= 0) || !(rate > 0) || !(concurrency >= 1) || !(keys >= 1) || (writer !== 'worker' && writer !== 'inline')) {
-  console.error('usage: bench:raft [--groups 1,8,64] [--seconds S] [--warmup S] [--rate R] [--concurrency C] [--bytes B] [--keys K] [--writer worker|inline]');
+if (groupCounts.some((g) => !(g >= 1)) || !(seconds > 0) || !(warmup >= 0) || !(settle >= 0) || !(rate > 0) || !(concurrency >= 1) || !(keys >= 1) || (writer !== 'worker' && writer !== 'inline')) {
+  console.error('usage: bench:raft [--groups 1,8,64] [--seconds S] [--warmup S] [--settle S] [--rate R] [--concurrency C] [--bytes B] [--keys K] [--writer worker|inline]');
   process.exit(2);
 }
 
@@ -93,6 +100,7 @@ for (const groups of groupCounts) {
     const led = await leadersOf(cluster, groups, 30_000);
     if (warmup > 0) await runLoad(cluster, led, groups, 0, warmup);
     const max = await runLoad(cluster, led, groups, 0);
+    if (settle > 0) await runLoad(cluster, led, groups, rate, settle);
     const fixed = await runLoad(cluster, led, groups, rate);
     const maxCommitted = max.reduce((n, r) => n + r.committed, 0);
     const maxSeconds = Math.max(...max.map((r) => r.seconds));
@@ -114,8 +122,8 @@ for (const groups of groupCounts) {
   }
 }
 
-console.log(`raft runtime: 3 processes on loopback, ${valueBytes}-byte entries over ${keys} keys, ${warmup}s warm-up, then ${seconds}s per run, closed loop with ${concurrency} writers for max, RocksDB writes ${writer === 'worker' ? 'on a worker thread' : 'inline'}`);
+console.log(`raft runtime: 3 processes on loopback, ${valueBytes}-byte entries over ${keys} keys, ${warmup}s warm-up, then ${seconds}s per run, closed loop with ${concurrency} writers for max, ${settle}s of the fixed load unmeasured before it is measured, RocksDB writes ${writer === 'worker' ? 'on a worker thread' : 'inline'}`);
 console.table(rows);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/raft.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), seconds, warmup, rate, concurrency, valueBytes, keys, writer, rows }, null, 2));
+writeFileSync(new URL('./results/raft.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), seconds, warmup, settle, rate, concurrency, valueBytes, keys, writer, rows }, null, 2));
 console.log('wrote bench/results/raft.json');
