@@ -4,7 +4,10 @@
  * over all three nodes, and:
  *   - submit throughput and latency (closed loop, --concurrency clients, --seconds),
  *   - end-to-end latency, submit to completed, at a fixed offered load (--rate tasks/s),
- *   - drain throughput: a backlog of --backlog tasks becoming due at once, until all completed.
+ *   - drain throughput: a backlog of --backlog tasks becoming due at once, until all completed,
+ *   - the CPU time the three nodes used per task submitted in the submit phase (tasks are
+ *     processed as they come, so it covers submit, claim, run and complete): far less noisy on a
+ *     shared machine than throughput, it is the figure to compare changes by.
  *
  * Each cluster runs with the production timings (config/default.json) and first takes --warmup
  * seconds of the same closed-loop load, unmeasured: on this 2-core machine V8 spends the first
@@ -21,6 +24,7 @@ import { parseArgs } from 'node:util';
 import type { Task } from '../src/queue/task.js';
 import { TestCluster, fullyReplicated } from '../test/support/taskraft-node.js';
 import { HttpPool } from './http-pool.js';
+import { processCpuMs } from './process-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -168,7 +172,10 @@ for (const partitions of partitionCounts) {
       const w = await submitThroughput(urls, `w${partitions}`, warmup);
       await collectCompleted(urls[0]!, `w${partitions}`, w.ok, 120_000);
     }
+    const nodeCpuMs = (): number => [1, 2, 3].reduce((sum, k) => sum + processCpuMs(cluster.node(k).child?.pid), 0);
+    const cpuBefore = nodeCpuMs();
     const s = await submitThroughput(urls, `s${partitions}`, seconds);
+    const cpuPerTaskUs = ((nodeCpuMs() - cpuBefore) * 1000) / s.ok;
     // Let the submitted tasks finish before measuring end-to-end latency on a quiet cluster.
     await collectCompleted(urls[0]!, `s${partitions}`, s.ok, 120_000);
     const e = await endToEnd(urls, `e${partitions}`);
@@ -178,6 +185,7 @@ for (const partitions of partitionCounts) {
       'submits/s': Math.round(s.perSec),
       'submit p50 ms': round(s.p50),
       'submit p99 ms': round(s.p99),
+      'node CPU µs/task': Math.round(cpuPerTaskUs),
       [`e2e p50 ms @${rate}/s`]: round(e.p50),
       [`e2e p99 ms @${rate}/s`]: round(e.p99),
       'drain tasks/s': Math.round(d.perSec),
