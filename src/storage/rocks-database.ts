@@ -63,12 +63,13 @@ interface RocksLevelOptions {
  * compaction (~3% of the machine's CPU under the queue benchmark). With level compaction the
  * binding still compresses levels 2 and up, where the long-lived rows end.
  *
- * Memtables: RocksDB's default is one 64 MB memtable, flushed in one piece. With it the p99 commit
- * latency of bench:raft at a fixed load was bimodal, 5-9 ms in some runs and 17-27 ms in others,
- * which fits a flush that large landing in the measured window: it keeps the disk busy long enough
- * for the WAL's fsyncs, which every commit waits for, to queue behind it. With a 32 MB budget (8 MB
- * memtables, flushed two at a time) the p99 median over 8 runs went from ~18 to ~8 ms at the same
- * throughput, and the queue benchmark's end-to-end p99 stayed at 8 ms where it had reached 44.
+ * Memtables: RocksDB's default is one 64 MB memtable, flushed in one piece, which keeps the disk
+ * busy long enough for the WAL's fsyncs, which every commit waits for, to queue behind it. A 32 MB
+ * budget (8 MB memtables, flushed two at a time) makes each flush a quarter of that. Measured in
+ * bench:raft: the same throughput; the p99 at a fixed load is bimodal on this shared machine with
+ * either setting (5-10 ms in some runs, 16-27 ms in others, with the runs' slow-write counts), and
+ * in one hour of alternating runs its median was ~8 ms with this budget and ~18 ms without, but
+ * later runs with it spread as widely, so the gain there is uncertain.
  */
 const MEMTABLE_BUDGET_BYTES = 32 * 1024 * 1024;
 
