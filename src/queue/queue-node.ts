@@ -23,6 +23,8 @@ export interface QueueNodeOptions {
   readonly requestTimeoutMs: number;
   /** Operations per log entry: many concurrent requests share one entry (and one fsync). */
   readonly maxOpsPerEntry?: number;
+  /** Entries of one partition proposed here and not yet applied; later operations wait (see QueueNode). */
+  readonly maxEntriesInFlight?: number;
 }
 
 /** A claim the processing loop adds to an entry that carries new work, and how it learns the outcome. */
@@ -67,17 +69,30 @@ interface WaitingForEntry {
  * over gRPC), and on the leader gathers the operations that arrive in one event-loop turn, its
  * own and those forwarded by other nodes, into one log entry per partition. Reads are
  * linearizable (ReadIndex at the leader) unless asked to be local.
+ *
+ * While a partition has `maxEntriesInFlight` entries proposed and not yet applied, its new
+ * operations wait and go out together in the entry proposed when one of those is applied: group
+ * commit. An entry costs about the same whether it holds one operation or fifty (its messages to
+ * both followers and their answers, three log writes, three applies), and with many partitions
+ * each one gets only a few operations per event-loop turn: with 16 partitions under load a task
+ * took ~1 entry and ~9 raft messages, against ~0.08 and ~0.6 with one partition, and twice the
+ * CPU. With nothing in flight, an operation is proposed at once, so a quiet partition waits for
+ * nothing.
  */
 export class QueueNode {
   private readonly outbox = new Map<GroupId, Waiting[]>();
   private flushScheduled = false;
   private readonly entryOutbox = new Map<GroupId, WaitingForEntry[]>();
   private entryFlushScheduled = false;
+  /** Per partition, entries proposed here and not yet settled (applied or failed). */
+  private readonly entriesInFlight = new Map<GroupId, number>();
   private readonly maxOps: number;
+  private readonly maxInFlight: number;
   private newWork: NewWorkListener | null = null;
 
   constructor(private readonly opts: QueueNodeOptions) {
     this.maxOps = opts.maxOpsPerEntry ?? 512;
+    this.maxInFlight = opts.maxEntriesInFlight ?? DEFAULT_ENTRIES_IN_FLIGHT;
   }
 
   partitionCount(): number {
@@ -236,31 +251,44 @@ export class QueueNode {
       let list = this.entryOutbox.get(g);
       if (list === undefined) this.entryOutbox.set(g, (list = []));
       list.push({ ops, resolve, reject });
-      if (!this.entryFlushScheduled) {
-        this.entryFlushScheduled = true;
-        setImmediate(() => this.flushEntries());
-      }
+      this.scheduleEntryFlush();
     });
   }
 
+  private scheduleEntryFlush(): void {
+    if (this.entryFlushScheduled) return;
+    this.entryFlushScheduled = true;
+    setImmediate(() => this.flushEntries());
+  }
+
+  /** Proposes what waits, in entries of up to maxOps operations, for every partition below its cap. */
   private flushEntries(): void {
     this.entryFlushScheduled = false;
-    const batches = [...this.entryOutbox];
-    this.entryOutbox.clear();
-    for (const [g, waiting] of batches) {
-      let chunk: WaitingForEntry[] = [];
-      let size = 0;
-      for (const w of waiting) {
-        if (size + w.ops.length > this.maxOps && chunk.length > 0) {
-          this.proposeEntry(g, chunk);
-          chunk = [];
-          size = 0;
+    for (const [g, waiting] of [...this.entryOutbox]) {
+      let inFlight = this.entriesInFlight.get(g) ?? 0;
+      let taken = 0;
+      while (taken < waiting.length && inFlight < this.maxInFlight) {
+        const chunk: WaitingForEntry[] = [];
+        let size = 0;
+        while (taken < waiting.length && (chunk.length === 0 || size + waiting[taken]!.ops.length <= this.maxOps)) {
+          size += waiting[taken]!.ops.length;
+          chunk.push(waiting[taken++]!);
         }
-        chunk.push(w);
-        size += w.ops.length;
+        inFlight++;
+        this.entriesInFlight.set(g, inFlight);
+        this.proposeEntry(g, chunk);
       }
-      this.proposeEntry(g, chunk);
+      if (taken === waiting.length) this.entryOutbox.delete(g);
+      else if (taken > 0) this.entryOutbox.set(g, waiting.slice(taken));
     }
+  }
+
+  /** One of g's entries settled: what waited for room goes out in the next turn. */
+  private entrySettled(g: GroupId): void {
+    const left = (this.entriesInFlight.get(g) ?? 1) - 1;
+    if (left > 0) this.entriesInFlight.set(g, left);
+    else this.entriesInFlight.delete(g);
+    if (this.entryOutbox.has(g)) this.scheduleEntryFlush();
   }
 
   /** One log entry for the waiting operations; each waiter gets its own slice of the results. */
@@ -285,6 +313,7 @@ export class QueueNode {
     }
     proposed.then(
       (results) => {
+        this.entrySettled(g);
         const all = results as OpResult[];
         along?.settle(all[ops.length] ?? new Error('the entry returned no result for its claim'));
         listener?.applied();
@@ -295,6 +324,7 @@ export class QueueNode {
         }
       },
       (e: unknown) => {
+        this.entrySettled(g);
         along?.settle(e as Error);
         for (const w of chunk) w.reject(e as Error);
       },
@@ -320,6 +350,9 @@ export class QueueNode {
     return { ok: false, code: 'ERR_NOT_LEADER' } as T;
   }
 }
+
+/** See QueueNode. One was measured best (15-20% less CPU per task than two or no limit, with 16 partitions). */
+const DEFAULT_ENTRIES_IN_FLIGHT = 1;
 
 /**
  * Failures that leave the operations unapplied, so sending them again is safe: leadership moved or
