@@ -4,20 +4,23 @@
  * tens of thousands of retained tasks, held the event loop, and with it every raft group of the
  * node, for tens of milliseconds per page).
  *
- * IDs the cluster generates grow with time, so adding one is almost always an append; an ID that
- * arrives out of order (client-given) marks the array for one sort before the next read. Removal
+ * IDs grow with time when the cluster makes them, so most additions are appends that keep the
+ * array sorted; those that arrive out of order (client-given IDs, or IDs made in the same
+ * millisecond on different nodes) stay in an unsorted tail that the next read sorts and merges
+ * in: O(n + k log k) for k new IDs, not a sort of everything at every read. Removal
  * is lazy: readers skip IDs the caller says are gone, and the array is compacted once as many are
  * gone as are left, so a retention sweep costs nothing here.
  */
 export class IdOrder {
   private ids: string[] = [];
-  private sorted = true;
+  /** ids[0, sorted) is ascending without repeats; what follows was added since, in any order. */
+  private sorted = 0;
   private gone = 0;
 
   add(id: string): void {
-    const last = this.ids[this.ids.length - 1];
-    if (last !== undefined && id <= last) this.sorted = false;
+    const inOrder = this.sorted === this.ids.length && (this.sorted === 0 || id > this.ids[this.sorted - 1]!);
     this.ids.push(id);
+    if (inOrder) this.sorted++;
   }
 
   /** One ID added earlier is no longer held (the caller's `held` will say which). */
@@ -27,7 +30,7 @@ export class IdOrder {
 
   clear(): void {
     this.ids = [];
-    this.sorted = true;
+    this.sorted = 0;
     this.gone = 0;
   }
 
@@ -42,17 +45,24 @@ export class IdOrder {
   }
 
   private tidy(held: (id: string) => boolean): void {
-    if (!this.sorted) {
+    if (this.sorted < this.ids.length) {
       // Default sort compares UTF-16 code units, the same order as `<` on strings. An ID removed
       // and submitted again is in the array twice: keep one.
-      this.ids.sort();
-      let w = 0;
-      for (let r = 0; r < this.ids.length; r++) if (w === 0 || this.ids[r] !== this.ids[w - 1]) this.ids[w++] = this.ids[r]!;
-      this.ids.length = w;
-      this.sorted = true;
+      const head = this.ids.slice(0, this.sorted);
+      const tail = this.ids.slice(this.sorted).sort();
+      const merged: string[] = [];
+      let i = 0;
+      let j = 0;
+      while (i < head.length || j < tail.length) {
+        const next = j >= tail.length || (i < head.length && head[i]! <= tail[j]!) ? head[i++]! : tail[j++]!;
+        if (merged.length === 0 || merged[merged.length - 1] !== next) merged.push(next);
+      }
+      this.ids = merged;
+      this.sorted = merged.length;
     }
     if (this.gone * 2 > this.ids.length) {
       this.ids = this.ids.filter(held);
+      this.sorted = this.ids.length;
       this.gone = 0;
     }
   }

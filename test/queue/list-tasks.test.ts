@@ -67,6 +67,8 @@ describe('listing tasks by ID', () => {
         p.run(++now, [{ op: 'submit', task: spec(id, rng.pick(['a', 'b'])) }]);
         if (rng.chance(0.3)) p.run(++now, [{ op: 'cancel', id: taskId(id) }]);
         if (rng.chance(0.05)) p.run(++now, [{ op: 'sweep', keep: rng.nextInt(20), maxAgeMs: 1_000_000 }]);
+        // A read in between sorts what came so far; later IDs are merged into it.
+        if (rng.chance(0.05)) listTasks(parts.map((q) => q.sm), { limit: 3 });
       }
       const machines = parts.map((p) => p.sm);
       const status = rng.pick<TaskStatus | undefined>([undefined, 'pending', 'cancelled']);
