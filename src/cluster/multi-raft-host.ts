@@ -161,7 +161,7 @@ export class MultiRaftHost {
   /** The write in flight; the next one starts when it ends, with everything staged meanwhile. */
   private writing: Promise<void> | null = null;
   /** What the next write releases (see WriteOutcome). */
-  private outcome: WriteOutcome = { late: [], marks: [], terms: [] };
+  private outcome: WriteOutcome = emptyOutcome();
   /** Whether the next write must fsync. */
   private syncNext = false;
   private writesStarted = 0;
@@ -621,12 +621,12 @@ export class MultiRaftHost {
     if (this.batch.size() === 0 && !sync) {
       // Nothing to write and no write in flight: what waited for one is durable already.
       if (outcome.late.length > 0 || outcome.marks.length > 0 || outcome.terms.length > 0) {
-        this.outcome = { late: [], marks: [], terms: [] };
+        this.outcome = emptyOutcome();
         this.release(outcome);
       }
       return;
     }
-    this.outcome = { late: [], marks: [], terms: [] };
+    this.outcome = emptyOutcome();
     this.syncNext = false;
     this.writesStarted++;
     const writeStart = performance.now();
@@ -846,6 +846,8 @@ export class MultiRaftHost {
 }
 
 const NO_DATA = new Uint8Array(0);
+
+const emptyOutcome = (): WriteOutcome => ({ late: [], marks: [], terms: [] });
 
 /** A write slower than this counts in the `slowWrites` counter. */
 const SLOW_WRITE_MS = 10;

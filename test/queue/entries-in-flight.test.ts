@@ -29,6 +29,20 @@ function leaderWithHeldProposals(): { host: MultiRaftHost; proposals: Proposal[]
   return { host, proposals };
 }
 
+/** The queue of node n1, which leads all `partitions` (no peers to forward to). */
+function queueOn(host: MultiRaftHost, partitions: number): QueueNode {
+  return new QueueNode({
+    self: 'n1',
+    host,
+    rpc: {} as QueueRpc,
+    logger: pino({ level: 'silent' }),
+    machine: () => undefined,
+    partitionCount: () => partitions,
+    viewLeader: () => 'n1',
+    requestTimeoutMs: 5000,
+  });
+}
+
 const turns = async (n = 3): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
@@ -36,16 +50,7 @@ const turns = async (n = 3): Promise<void> => {
 describe('entries in flight per partition', () => {
   it('while an entry of a partition is in flight, its later operations wait and go out together; other partitions do not wait', async () => {
     const { host, proposals } = leaderWithHeldProposals();
-    const queue = new QueueNode({
-      self: 'n1',
-      host,
-      rpc: {} as QueueRpc,
-      logger: pino({ level: 'silent' }),
-      machine: () => undefined,
-      partitionCount: () => 2,
-      viewLeader: () => 'n1',
-      requestTimeoutMs: 5000,
-    });
+    const queue = queueOn(host, 2);
     const g = groupId(1);
     const first = queue.op(g, { op: 'submit', task: spec('a') });
     await turns();
@@ -72,16 +77,7 @@ describe('entries in flight per partition', () => {
 
   it('with nothing in flight an operation is proposed in its own turn', async () => {
     const { host, proposals } = leaderWithHeldProposals();
-    const queue = new QueueNode({
-      self: 'n1',
-      host,
-      rpc: {} as QueueRpc,
-      logger: pino({ level: 'silent' }),
-      machine: () => undefined,
-      partitionCount: () => 1,
-      viewLeader: () => 'n1',
-      requestTimeoutMs: 5000,
-    });
+    const queue = queueOn(host, 1);
     for (const id of ['a', 'b']) {
       const done = queue.op(groupId(1), { op: 'submit', task: spec(id) });
       await turns();

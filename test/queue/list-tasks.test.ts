@@ -5,26 +5,12 @@ import { listTasks, type ListFilter } from '../../src/queue/list-tasks.js';
 import { mergeOrderedPages } from '../../src/queue/ordered-pages.js';
 import { partitionOf } from '../../src/queue/partition-of.js';
 import { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
-import { taskId, type Task, type TaskSpec, type TaskStatus } from '../../src/queue/task.js';
+import { taskId, type Task, type TaskStatus } from '../../src/queue/task.js';
 import { logIndex, term } from '../../src/raft/index.js';
 import { groupId } from '../../src/storage/key-layout.js';
 import { WriteBatch } from '../../src/storage/write-batch.js';
 import { Prng } from '../simulation/prng.js';
-
-function spec(id: string, type: string): TaskSpec {
-  return {
-    id: taskId(id),
-    queue: 'default',
-    type,
-    payload: null,
-    priority: 0,
-    runAt: null,
-    delayMs: null,
-    maxAttempts: 3,
-    backoff: { type: 'fixed', delayMs: 100, maxDelayMs: 1000, jitter: 0 },
-    timeoutMs: 1000,
-  };
-}
+import { taskSpec as spec } from '../support/single-node-queue.js';
 
 class Partition {
   readonly sm: QueueStateMachine;
@@ -64,7 +50,7 @@ describe('listing tasks by ID', () => {
         // in one partition only, as in the cluster.
         const id = rng.chance(0.7) ? `t${String(i).padStart(4, '0')}` : `c${rng.nextInt(200)}`;
         const p = parts[partitionOf(taskId(id), parts.length) - 1]!;
-        p.run(++now, [{ op: 'submit', task: spec(id, rng.pick(['a', 'b'])) }]);
+        p.run(++now, [{ op: 'submit', task: spec(id, { type: rng.pick(['a', 'b']) }) }]);
         if (rng.chance(0.3)) p.run(++now, [{ op: 'cancel', id: taskId(id) }]);
         if (rng.chance(0.05)) p.run(++now, [{ op: 'sweep', keep: rng.nextInt(20), maxAgeMs: 1_000_000 }]);
         // A read in between sorts what came so far; later IDs are merged into it.
@@ -86,8 +72,8 @@ describe('listing tasks by ID', () => {
 
   it('a filter that matches little stops at its scan budget and goes on from there', () => {
     const p = new Partition(1);
-    for (let i = 0; i < 100; i++) p.run(i, [{ op: 'submit', task: spec(`t${String(i).padStart(3, '0')}`, 'a') }, { op: 'cancel', id: taskId(`t${String(i).padStart(3, '0')}`) }]);
-    p.run(200, [{ op: 'submit', task: spec('t999', 'a') }]);
+    for (let i = 0; i < 100; i++) p.run(i, [{ op: 'submit', task: spec(`t${String(i).padStart(3, '0')}`, { type: 'a' }) }, { op: 'cancel', id: taskId(`t${String(i).padStart(3, '0')}`) }]);
+    p.run(200, [{ op: 'submit', task: spec('t999', { type: 'a' }) }]);
     const first = listTasks([p.sm], { status: 'pending', limit: 10 }, 30);
     expect(first).toEqual({ tasks: [], nextCursor: 't029' });
     expect(allPages([p.sm], { status: 'pending', limit: 10 }, 30).map((t) => t.id)).toEqual(['t999']);
