@@ -162,6 +162,14 @@ export class MultiRaftHost {
   private writing: Promise<void> | null = null;
   /** What the next write releases (see WriteOutcome). */
   private outcome: WriteOutcome = emptyOutcome();
+  /**
+   * Acknowledgements and votes whose write is durable, waiting for the turn that the same write's
+   * end schedules: they leave in that turn's frame to each peer instead of in a frame of their
+   * own. Under load a node's write ends and its turn sends to the same peers (its acks to the
+   * groups it follows, its appends and commit indexes to those it leads); one frame instead of two
+   * saves the sending and the receiving end of gRPC's per-message cost.
+   */
+  private durableOut: GroupEnvelope[] = [];
   /** Whether the next write must fsync. */
   private syncNext = false;
   private writesStarted = 0;
@@ -395,6 +403,8 @@ export class MultiRaftHost {
     this.stopped = true;
     if (this.ticker !== null) clearInterval(this.ticker);
     await this.writesSettled(true);
+    // No turn runs any more: what the last writes made durable leaves now.
+    this.sendOut([]);
     const err = new HostStoppedError();
     for (const g of this.groups.values()) this.failAll(g, () => err);
   }
@@ -542,6 +552,7 @@ export class MultiRaftHost {
     }
     this.dirty.clear();
     if (readies.length === 0) {
+      this.sendOut([]);
       this.startWrite();
       return;
     }
@@ -581,8 +592,7 @@ export class MultiRaftHost {
     // 2. A leader's appends and heartbeats leave now, so followers write in parallel with us (Raft
     // thesis §10.2.1). The leader counts its own copy of an entry only once the write holding it
     // is durable (RawNode.persisted), so no commit ever rests on a copy that is on no disk.
-    if (early.length > 0) this.opts.send(early);
-    this.counters.messagesSent += early.length;
+    this.sendOut(early);
 
     // 3. Apply what is committed, even where this node's own copy is still being written: a
     // commit means a majority holds the entry on disk, and the effects go to disk in the same
@@ -654,14 +664,29 @@ export class MultiRaftHost {
   /** A write is durable: send what waited for it, and let leaders count their own copies. */
   private release({ late, marks, terms }: WriteOutcome): void {
     for (const [g, term] of terms) if (term > g.durableTerm) g.durableTerm = term;
-    if (late.length > 0) this.opts.send(late);
-    this.counters.messagesSent += late.length;
+    if (late.length > 0) {
+      for (const e of late) this.durableOut.push(e);
+      this.schedule();
+    }
     for (const [g, mark] of marks) {
       if (this.groups.get(g.id) !== g) continue;
       g.node.persisted(mark);
       this.dirty.add(g.id);
     }
     if (marks.length > 0) this.schedule();
+  }
+
+  /** Sends, in one frame per peer, the durable messages waiting (first: they are older) and `now`. */
+  private sendOut(now: GroupEnvelope[]): void {
+    let out = now;
+    if (this.durableOut.length > 0) {
+      out = this.durableOut;
+      this.durableOut = [];
+      for (const e of now) out.push(e);
+    }
+    if (out.length === 0) return;
+    this.opts.send(out);
+    this.counters.messagesSent += out.length;
   }
 
   /** Resolves once everything staged before the call is written (fsynced if `sync`). */

@@ -167,6 +167,54 @@ describe('the host write pipeline', () => {
     expect(host.holds(G)).toBe(true);
   });
 
+  it('acknowledgements a write made durable leave in the same frame as what the turn after it sends', async () => {
+    const gated = await freshDb();
+    const frames: GroupEnvelope[][] = [];
+    const host = await MultiRaftHost.open({
+      self: a,
+      db: gated.db,
+      logger: pino({ level: 'silent' }),
+      tickMs: 10,
+      electionTicks: 5,
+      quiesceAfterTicks: 0,
+      stateMachine: (g) => new KvStateMachine(g),
+      send: (envelopes) => void frames.push([...envelopes]),
+    });
+    cleanups.push(async () => {
+      gated.open();
+      await host.stop();
+    });
+    // G: a follows b. L: a leads alone, with b as a learner it sends appends to.
+    const L = groupId(2);
+    host.createGroup(G, [a, b, c]);
+    host.createGroup(L, [a]);
+    await host.flush();
+    await until('a leads L', () => host.leaderOf(L) === a);
+    await host.proposeConfChange(L, { type: 'addLearner', nodeId: b });
+    // b says it holds all of L's log, so a replicates to it from now on.
+    await until('b is a learner of L', () => host.status(L).progress?.has(b) === true);
+    const st = host.status(L);
+    host.receive(b, { envelopes: [{ group: L, message: { type: 'appResp', from: b, to: a, term: st.hardState.term, index: st.lastIndex, reject: false, rejectHint: logIndex(0), logTerm: term(0) } }], quiesced: [] });
+    await until('b matches L', () => host.status(L).progress?.get(b)?.match === st.lastIndex);
+
+    gated.close();
+    appendFromB(host); // the write in flight, held open
+    await sleep(20);
+    // Both wait for the next write: b's second entry for G, and a proposal on L.
+    const entry = { type: 'normal' as const, term: term(2), index: logIndex(3), data: new Uint8Array(0) };
+    host.receive(b, { envelopes: [{ group: G, message: { type: 'app', from: b, to: a, term: term(2), index: logIndex(2), logTerm: term(2), commit: logIndex(1), entries: [entry] } }], quiesced: [] });
+    const proposed = host.propose(L, KvStateMachine.command('k', 'v'));
+    await sleep(20);
+    frames.length = 0;
+    gated.open();
+    await proposed;
+    // That write's end lets a acknowledge G's entry 3 and commit L's entry, whose new commit index
+    // it then sends b: one frame carries both.
+    await until('the ack of entry 3', () => frames.some((f) => f.some((e) => e.message.type === 'appResp' && e.message.index === 3)));
+    const withAck = frames.find((f) => f.some((e) => e.message.type === 'appResp' && e.message.index === 3))!;
+    expect(withAck.some((e) => e.group === L && e.message.type === 'app')).toBe(true);
+  });
+
   it('a group\'s founding membership is fsynced by whichever write carries it', async () => {
     const gated = await freshDb();
     const host = await openHost(gated, [], 60_000);
