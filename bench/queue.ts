@@ -17,6 +17,9 @@
  *
  *   npm run bench [-- --partitions 1,4,16,64 --seconds 5 --warmup 20 --concurrency 64 --rate 1000 --backlog 10000]
  *
+ * The end-to-end run also counts the nodes' writes (with their fsync) over 10 ms: the three nodes
+ * share this machine's disk, whose slow moments hold every node's commits at once.
+ *
  * Prints a table and writes bench/results/queue.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -126,6 +129,17 @@ async function drain(urls: string[], tag: string): Promise<{ perSec: number; tas
   return { perSec: done.size / ((last - dueAt) / 1000), tasks: done.size };
 }
 
+/** The nodes' count of writes over 10 ms so far (`raft.slowWrites` of GET /tasks/stats), summed. */
+async function slowWrites(urls: string[]): Promise<number> {
+  let n = 0;
+  for (const url of urls) {
+    const res = await fetch(`${url}/tasks/stats`, { signal: AbortSignal.timeout(10_000) });
+    const stats = (await res.json()) as { raft?: { slowWrites?: number } };
+    n += stats.raft?.slowWrites ?? 0;
+  }
+  return n;
+}
+
 /** Polls the cluster-wide list until `expected` tasks with the tag's prefix are completed. */
 async function collectCompleted(url: string, tag: string, expected: number, timeoutMs: number): Promise<Map<string, Task>> {
   const deadline = Date.now() + timeoutMs;
@@ -178,7 +192,9 @@ for (const partitions of partitionCounts) {
     const cpuPerTaskUs = ((nodeCpuMs() - cpuBefore) * 1000) / s.ok;
     // Let the submitted tasks finish before measuring end-to-end latency on a quiet cluster.
     await collectCompleted(urls[0]!, `s${partitions}`, s.ok, 120_000);
+    const slowBefore = await slowWrites(urls);
     const e = await endToEnd(urls, `e${partitions}`);
+    const eSlowWrites = (await slowWrites(urls)) - slowBefore;
     const d = await drain(urls, `d${partitions}`);
     const row = {
       partitions,
@@ -188,6 +204,9 @@ for (const partitions of partitionCounts) {
       'node CPU µs/task': Math.round(cpuPerTaskUs),
       [`e2e p50 ms @${rate}/s`]: round(e.p50),
       [`e2e p99 ms @${rate}/s`]: round(e.p99),
+      // Writes (with their fsync) over 10 ms on the three nodes during the end-to-end run: the
+      // nodes share this machine's one disk, so a stall there holds every node's commits at once.
+      'e2e writes over 10 ms': eSlowWrites,
       'drain tasks/s': Math.round(d.perSec),
       errors: s.errors + e.lost + (backlog - d.tasks),
     };
