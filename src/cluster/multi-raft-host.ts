@@ -633,6 +633,8 @@ export class MultiRaftHost {
       if (outcome.late.length > 0 || outcome.marks.length > 0 || outcome.terms.length > 0) {
         this.outcome = emptyOutcome();
         this.release(outcome);
+        // This turn's frame has left already: these need not wait for the next turn's.
+        this.sendOut([]);
       }
       return;
     }

@@ -215,6 +215,23 @@ describe('the host write pipeline', () => {
     expect(withAck.some((e) => e.group === L && e.message.type === 'app')).toBe(true);
   });
 
+  it('an answer that waits for no write leaves in the turn that made it', async () => {
+    const gated = await freshDb();
+    const sent: GroupEnvelope[] = [];
+    const host = await openHost(gated, sent, 60_000);
+    cleanups.push(() => host.stop());
+    host.createGroup(G, [a, b, c]);
+    await host.flush();
+    appendFromB(host);
+    await until('the append is acknowledged', () => sent.some((e) => e.message.type === 'appResp'));
+    await host.flush();
+    // A heartbeat that changes nothing stages nothing, and no write is in flight.
+    host.receive(b, { envelopes: [{ group: G, message: { type: 'heartbeat', from: b, to: a, term: term(2), commit: logIndex(1), context: null } }], quiesced: [] });
+    // The host's turn was scheduled before this, so it has run when this resolves.
+    await new Promise((r) => setImmediate(r));
+    expect(sent.filter((e) => e.message.type === 'heartbeatResp')).toHaveLength(1);
+  });
+
   it('a group\'s founding membership is fsynced by whichever write carries it', async () => {
     const gated = await freshDb();
     const host = await openHost(gated, [], 60_000);
