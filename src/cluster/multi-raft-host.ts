@@ -166,8 +166,9 @@ export class MultiRaftHost {
    * Acknowledgements and votes whose write is durable, waiting for the turn that the same write's
    * end schedules: they leave in that turn's frame to each peer instead of in a frame of their
    * own. Under load a node's write ends and its turn sends to the same peers (its acks to the
-   * groups it follows, its appends and commit indexes to those it leads); one frame instead of two
-   * saves the sending and the receiving end of gRPC's per-message cost.
+   * groups it follows, its appends and commit indexes to those it leads). Measured at a fixed
+   * 5,000 entries/s over 64 groups: ~20% fewer frames; no change in CPU showed through this
+   * machine's noise. The wait is within the same event-loop pass (the turn is an immediate).
    */
   private durableOut: GroupEnvelope[] = [];
   /** Whether the next write must fsync. */
@@ -663,7 +664,8 @@ export class MultiRaftHost {
       });
   }
 
-  /** A write is durable: send what waited for it, and let leaders count their own copies. */
+  /** A write is durable: what waited for it goes out with the next turn's frame (sendOut), and
+   * leaders count their own copies. */
   private release({ late, marks, terms }: WriteOutcome): void {
     for (const [g, term] of terms) if (term > g.durableTerm) g.durableTerm = term;
     if (late.length > 0) {

@@ -77,8 +77,9 @@ describe('the host write pipeline', () => {
     return gated;
   }
 
-  /** Node a's host; with `tickMs` of a minute nothing happens but what the test feeds it. */
-  function openHost(gated: GatedDb, sent: GroupEnvelope[], tickMs = 10): Promise<MultiRaftHost> {
+  /** Node a's host; with `tickMs` of a minute nothing happens but what the test feeds it. Every
+   * message sent goes to `sent`, and every frame (one call of send) to `frames`. */
+  function openHost(gated: GatedDb, sent: GroupEnvelope[], tickMs = 10, frames: GroupEnvelope[][] = []): Promise<MultiRaftHost> {
     return MultiRaftHost.open({
       self: a,
       db: gated.db,
@@ -87,7 +88,10 @@ describe('the host write pipeline', () => {
       electionTicks: 5,
       quiesceAfterTicks: 0,
       stateMachine: (g) => new KvStateMachine(g),
-      send: (envelopes) => void sent.push(...envelopes),
+      send: (envelopes) => {
+        sent.push(...envelopes);
+        frames.push([...envelopes]);
+      },
     });
   }
 
@@ -170,16 +174,7 @@ describe('the host write pipeline', () => {
   it('acknowledgements a write made durable leave in the same frame as what the turn after it sends', async () => {
     const gated = await freshDb();
     const frames: GroupEnvelope[][] = [];
-    const host = await MultiRaftHost.open({
-      self: a,
-      db: gated.db,
-      logger: pino({ level: 'silent' }),
-      tickMs: 10,
-      electionTicks: 5,
-      quiesceAfterTicks: 0,
-      stateMachine: (g) => new KvStateMachine(g),
-      send: (envelopes) => void frames.push([...envelopes]),
-    });
+    const host = await openHost(gated, [], 10, frames);
     cleanups.push(async () => {
       gated.open();
       await host.stop();
