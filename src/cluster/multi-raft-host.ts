@@ -668,16 +668,13 @@ export class MultiRaftHost {
    * leaders count their own copies. */
   private release({ late, marks, terms }: WriteOutcome): void {
     for (const [g, term] of terms) if (term > g.durableTerm) g.durableTerm = term;
-    if (late.length > 0) {
-      for (const e of late) this.durableOut.push(e);
-      this.schedule();
-    }
+    for (const e of late) this.durableOut.push(e);
     for (const [g, mark] of marks) {
       if (this.groups.get(g.id) !== g) continue;
       g.node.persisted(mark);
       this.dirty.add(g.id);
     }
-    if (marks.length > 0) this.schedule();
+    if (late.length > 0 || marks.length > 0) this.schedule();
   }
 
   /** Sends, in one frame per peer, the durable messages waiting (first: they are older) and `now`. */
