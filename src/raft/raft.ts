@@ -631,13 +631,13 @@ export class Raft {
           break;
       }
       if (this.maybeCommit()) {
-        this.bcastAppend();
+        this.bcastCommit();
       } else if (wasPaused || pr.state === 'replicate') {
         let sent = false;
         while (this.maybeSendAppend(m.from, false)) sent = true;
         // Nothing new to send, but the follower may not know the commit index yet (it was paused
         // when the commit moved): tell it now rather than a heartbeat later.
-        if (!sent && pr.sentCommit < Math.min(this.log.committed, pr.match)) this.sendAppend(m.from);
+        if (!sent && !this.cfg.skipBcastCommit && pr.sentCommit < Math.min(this.log.committed, pr.match)) this.sendAppend(m.from);
       }
       if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
         this.sendTimeoutNow(m.from);
@@ -675,6 +675,18 @@ export class Raft {
 
   committedEntryInCurrentTerm(): boolean {
     return this.log.term(this.log.committed) === this.term;
+  }
+
+  /** The commit index moved: tell the followers now, or (skipBcastCommit) in what goes out anyway,
+   * but for a membership change, which every member should apply without waiting. */
+  private bcastCommit(): void {
+    if (!this.cfg.skipBcastCommit || this.pendingConfIndex > this.log.applied) {
+      this.bcastAppend();
+      return;
+    }
+    for (const id of this.prs.progress.keys()) {
+      if (id !== this.id) this.maybeSendAppend(id, false);
+    }
   }
 
   private bcastAppend(): void {
@@ -852,7 +864,7 @@ export class Raft {
     if (this.role !== 'leader' || this.log.term(index) !== term) return;
     const self = this.prs.progress.get(this.id);
     if (self === undefined || !self.maybeUpdate(index)) return;
-    if (this.maybeCommit()) this.bcastAppend();
+    if (this.maybeCommit()) this.bcastCommit();
   }
 
   /** Called as committed entries are handed to the host: they no longer count as uncommitted. */
@@ -970,7 +982,7 @@ export class Raft {
       } else {
         if (this.leadTransferee !== null && !this.prs.isVoter(this.leadTransferee)) this.leadTransferee = null;
         this.answerReadsWithQuorum();
-        if (this.maybeCommit()) this.bcastAppend();
+        if (this.maybeCommit()) this.bcastCommit();
         else for (const id of this.prs.progress.keys()) if (id !== this.id) this.maybeSendAppend(id, false);
       }
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GroupBeingRemovedError } from '../../src/cluster/errors.js';
-import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
+import { MultiRaftHost, type MultiRaftHostOptions } from '../../src/cluster/multi-raft-host.js';
 import { logIndex, nodeId, term, type Message } from '../../src/raft/index.js';
 import { groupId } from '../../src/storage/key-layout.js';
 import { RocksDatabase, type WriteOp } from '../../src/storage/rocks-database.js';
@@ -79,7 +79,7 @@ describe('the host write pipeline', () => {
 
   /** Node a's host; with `tickMs` of a minute nothing happens but what the test feeds it. Every
    * message sent goes to `sent`, and every frame (one call of send) to `frames`. */
-  function openHost(gated: GatedDb, sent: GroupEnvelope[], tickMs = 10, frames: GroupEnvelope[][] = []): Promise<MultiRaftHost> {
+  function openHost(gated: GatedDb, sent: GroupEnvelope[], tickMs = 10, frames: GroupEnvelope[][] = [], raft: MultiRaftHostOptions['raft'] = {}): Promise<MultiRaftHost> {
     return MultiRaftHost.open({
       self: a,
       db: gated.db,
@@ -87,6 +87,7 @@ describe('the host write pipeline', () => {
       tickMs,
       electionTicks: 5,
       quiesceAfterTicks: 0,
+      raft,
       stateMachine: (g) => new KvStateMachine(g),
       send: (envelopes) => {
         sent.push(...envelopes);
@@ -174,7 +175,9 @@ describe('the host write pipeline', () => {
   it('acknowledgements a write made durable leave in the same frame as what the turn after it sends', async () => {
     const gated = await freshDb();
     const frames: GroupEnvelope[][] = [];
-    const host = await openHost(gated, [], 10, frames);
+    // A leader that sends a new commit index in an append of its own (the host's default leaves
+    // it for the next append or heartbeat), so that the write's end makes it send something.
+    const host = await openHost(gated, [], 10, frames, { skipBcastCommit: false });
     cleanups.push(async () => {
       gated.open();
       await host.stop();

@@ -39,6 +39,8 @@ export interface SimStats {
   healTicks: number;
   /** 1 when the seed ran with asynchronous writes. */
   asyncWrites: number;
+  /** 1 when the seed's leaders skipped commit-only appends (RaftConfig.skipBcastCommit). */
+  skipBcastCommit: number;
   /** Writes in flight that crashes lost. */
   writesLost: number;
 }
@@ -117,10 +119,14 @@ export function runSeed(opts: SimOptions): SimResult {
   // that join as learners.
   const drawnLone = root.chance(0.1);
   const founders = opts.nodes ?? (drawnLone ? 1 : drawnFounders);
+  // Half the seeds run as the host does: leaders tell followers a new commit index only in the
+  // appends and heartbeats that go out anyway.
+  const skipBcastCommit = root.chance(0.5);
+  const raftConfig = { ...RAFT, skipBcastCommit };
   const stats: SimStats = {
     steps: 0, delivered: 0, dropped: 0, duplicated: 0, crashes: 0, partitions: 0, confChanges: 0,
     transfers: 0, snapshots: 0, proposals: 0, acked: 0, reads: 0, readsServed: 0, maxTerm: 0, healTicks: 0,
-    asyncWrites: asyncWrites ? 1 : 0, writesLost: 0,
+    asyncWrites: asyncWrites ? 1 : 0, writesLost: 0, skipBcastCommit: skipBcastCommit ? 1 : 0,
   };
   const trace: string[] = [];
   const log = (now: number, s: string): void => {
@@ -143,7 +149,7 @@ export function runSeed(opts: SimOptions): SimResult {
 
   const ids = Array.from({ length: founders }, (_, i) => nodeId(`n${i + 1}`));
   const addNode = (id: NodeId, storage: MemoryStorage): SimNode => {
-    const n = new SimNode(id, storage, RAFT, rnd.raft, asyncWrites);
+    const n = new SimNode(id, storage, raftConfig, rnd.raft, asyncWrites);
     nodes.set(id, n);
     n.start();
     return n;
