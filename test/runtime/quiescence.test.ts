@@ -61,3 +61,31 @@ describe('quiescence of idle groups (3 node processes, 64 groups)', () => {
     await writeEverywhere('third');
   }, 90_000);
 });
+
+describe('quiescence with the shortest idle time asked for (QUIESCE_TICKS=1)', () => {
+  const cluster = new KvCluster({ size: 3, groups: 8, basePort: 18950, tickMs: 50, extraEnv: { QUIESCE_TICKS: '1' } });
+  afterAll(() => cluster.destroy());
+
+  // Followers learn a commit index from the heartbeats of idle ticks (the host skips commit-only
+  // appends), and a tick's sleep notice leaves before its heartbeat: after a single idle tick a
+  // follower would not know the final commit yet, refuse to sleep, and later campaign against the
+  // sleeping leader. The host waits two idle ticks whatever is asked.
+  it('every group still falls asleep on every node after a write', async () => {
+    await cluster.start();
+    const leaders = async (): Promise<number[][]> => Promise.all(cluster.nodes.map(async (n) => ((await n.request({ op: 'leaders' })) as { leaders?: number[] }).leaders ?? []));
+    for (let i = 0; i < 100 && (await leaders()).flat().length < 8; i++) await pause(100);
+    const led = await leaders();
+    for (let g = 1; g <= 8; g++) {
+      const owner = led.findIndex((l) => l.includes(g));
+      expect(owner, `group ${g} has a leader`).toBeGreaterThanOrEqual(0);
+      expect((await cluster.nodes[owner]!.request({ op: 'put', group: g, key: `k${g}`, value: 'v' })).ok).toBe(true);
+    }
+    let asleep: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      await pause(100);
+      asleep = await Promise.all(cluster.nodes.map(async (n) => ((await n.request({ op: 'stats' })) as { stats?: Record<string, number> }).stats!.quiesced!));
+      if (asleep.every((q) => q === 8)) break;
+    }
+    expect(asleep).toEqual([8, 8, 8]);
+  }, 60_000);
+});
