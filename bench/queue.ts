@@ -204,8 +204,6 @@ for (const partitions of partitionCounts) {
       'node CPU µs/task': Math.round(cpuPerTaskUs),
       [`e2e p50 ms @${rate}/s`]: round(e.p50),
       [`e2e p99 ms @${rate}/s`]: round(e.p99),
-      // Writes (with their fsync) over 10 ms on the three nodes during the end-to-end run: the
-      // nodes share this machine's one disk, so a stall there holds every node's commits at once.
       'e2e writes over 10 ms': eSlowWrites,
       'drain tasks/s': Math.round(d.perSec),
       errors: s.errors + e.lost + (backlog - d.tasks),

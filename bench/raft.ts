@@ -120,9 +120,6 @@ for (const groups of groupCounts) {
       [`@${rate}/s p99 ms`]: round(percentile(fixedLat, 99)),
       'loop delay p99 ms (max load)': round(Math.max(...max.map((r) => r.loopDelayP99Ms))),
       [`loop delay p99 ms (@${rate}/s)`]: round(Math.max(...fixed.map((r) => r.loopDelayP99Ms))),
-      // The three nodes share this machine's one disk: a stall there slows every node's write at
-      // once, and no quorum can go around it. Runs with such writes in the measured window are the
-      // ones whose p99 is high.
       [`writes over 10 ms (@${rate}/s)`]: fixed.reduce((n, r) => n + (r.host.slowWrites ?? 0), 0),
       errors: max.reduce((n, r) => n + r.errors, 0) + fixed.reduce((n, r) => n + r.errors, 0),
     });

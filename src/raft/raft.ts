@@ -637,7 +637,7 @@ export class Raft {
         while (this.maybeSendAppend(m.from, false)) sent = true;
         // Nothing new to send, but the follower may not know the commit index yet (it was paused
         // when the commit moved): tell it now rather than a heartbeat later.
-        if (!sent && !this.cfg.skipBcastCommit && pr.sentCommit < Math.min(this.log.committed, pr.match)) this.sendAppend(m.from);
+        if (!sent && this.commitGoesOutAlone() && pr.sentCommit < Math.min(this.log.committed, pr.match)) this.sendAppend(m.from);
       }
       if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
         this.sendTimeoutNow(m.from);
@@ -677,13 +677,20 @@ export class Raft {
     return this.log.term(this.log.committed) === this.term;
   }
 
-  /** The commit index moved: tell the followers now, or (skipBcastCommit) in what goes out anyway,
-   * but for a membership change, which every member should apply without waiting. */
+  /** Whether a new commit index is worth an append of its own: always, unless skipBcastCommit,
+   * and even then for a membership change, which every member should apply without waiting. */
+  private commitGoesOutAlone(): boolean {
+    return !this.cfg.skipBcastCommit || this.pendingConfIndex > this.log.applied;
+  }
+
+  /** The commit index moved: tell the followers now, or in what goes out anyway. */
   private bcastCommit(): void {
-    if (!this.cfg.skipBcastCommit || this.pendingConfIndex > this.log.applied) {
-      this.bcastAppend();
-      return;
-    }
+    if (this.commitGoesOutAlone()) this.bcastAppend();
+    else this.sendNewEntries();
+  }
+
+  /** Sends each follower the entries it lacks, and nothing to those that lack none. */
+  private sendNewEntries(): void {
     for (const id of this.prs.progress.keys()) {
       if (id !== this.id) this.maybeSendAppend(id, false);
     }
@@ -983,7 +990,7 @@ export class Raft {
         if (this.leadTransferee !== null && !this.prs.isVoter(this.leadTransferee)) this.leadTransferee = null;
         this.answerReadsWithQuorum();
         if (this.maybeCommit()) this.bcastCommit();
-        else for (const id of this.prs.progress.keys()) if (id !== this.id) this.maybeSendAppend(id, false);
+        else this.sendNewEntries();
       }
     }
     return this.prs.confState();

@@ -8,57 +8,69 @@ import { KvCluster } from '../support/kv-cluster.js';
 const GROUPS = 64;
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Per node, the groups it leads (none for a dead node). */
+const leadersByNode = async (cluster: KvCluster): Promise<number[][]> =>
+  Promise.all(cluster.nodes.map(async (n) => (n.alive ? ((await n.request({ op: 'leaders' })) as { leaders?: number[] }).leaders ?? [] : [])));
+
+/** Waits (bounded) until every one of `groups` groups has a leader. */
+const awaitLeaders = async (cluster: KvCluster, groups: number): Promise<void> => {
+  for (let i = 0; i < 100 && (await leadersByNode(cluster)).flat().length < groups; i++) await pause(100);
+};
+
+/** One write to each of groups 1..`groups`, through its leader. */
+const writeEverywhere = async (cluster: KvCluster, groups: number, tag: string): Promise<void> => {
+  const led = await leadersByNode(cluster);
+  for (let g = 1; g <= groups; g++) {
+    const owner = led.findIndex((l) => l.includes(g));
+    expect(owner, `group ${g} has a leader`).toBeGreaterThanOrEqual(0);
+    const r = await cluster.nodes[owner]!.request({ op: 'put', group: g, key: `${tag}-${g}`, value: tag });
+    expect(r.ok, `write to group ${g}`).toBe(true);
+  }
+};
+
+/** Per node, its groups asleep, once all `groups` sleep everywhere or after `polls` tries. */
+const asleepByNode = async (cluster: KvCluster, groups: number, polls: number): Promise<number[]> => {
+  let asleep: number[] = [];
+  for (let i = 0; i < polls; i++) {
+    await pause(100);
+    asleep = await Promise.all(cluster.nodes.map(async (n) => ((await n.request({ op: 'stats' })) as { stats?: Record<string, number> }).stats!.quiesced!));
+    if (asleep.every((q) => q === groups)) break;
+  }
+  return asleep;
+};
+
 describe('quiescence of idle groups (3 node processes, 64 groups)', () => {
   const cluster = new KvCluster({ size: 3, groups: GROUPS, basePort: 18800, tickMs: 50 });
   afterAll(() => cluster.destroy());
-
-  const leadersByNode = async (): Promise<number[][]> =>
-    Promise.all(cluster.nodes.map(async (n) => (n.alive ? ((await n.request({ op: 'leaders' })) as { leaders?: number[] }).leaders ?? [] : [])));
-
-  const writeEverywhere = async (tag: string): Promise<void> => {
-    const led = await leadersByNode();
-    for (let g = 1; g <= GROUPS; g++) {
-      const owner = led.findIndex((l) => l.includes(g));
-      expect(owner, `group ${g} has a leader`).toBeGreaterThanOrEqual(0);
-      const r = await cluster.nodes[owner]!.request({ op: 'put', group: g, key: `${tag}-${g}`, value: tag });
-      expect(r.ok, `write to group ${g}`).toBe(true);
-    }
-  };
 
   const messagesSent = async (): Promise<number[]> =>
     Promise.all(cluster.nodes.filter((n) => n.alive).map(async (n) => ((await n.request({ op: 'stats' })) as { stats?: Record<string, number> }).stats!.messagesSent!));
 
   it('sends no raft messages while idle, wakes on writes, and survives the death of a leader node', async () => {
     await cluster.start();
-    for (let i = 0; i < 100 && (await leadersByNode()).flat().length < GROUPS; i++) await pause(100);
-    await writeEverywhere('first');
+    await awaitLeaders(cluster, GROUPS);
+    await writeEverywhere(cluster, GROUPS, 'first');
 
     // Idle: after a few ticks every group is asleep on every node.
-    let asleep: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      await pause(100);
-      asleep = await Promise.all(cluster.nodes.map(async (n) => ((await n.request({ op: 'stats' })) as { stats?: Record<string, number> }).stats!.quiesced!));
-      if (asleep.every((q) => q === GROUPS)) break;
-    }
-    expect(asleep).toEqual([GROUPS, GROUPS, GROUPS]);
+    expect(await asleepByNode(cluster, GROUPS, 50)).toEqual([GROUPS, GROUPS, GROUPS]);
     const before = await messagesSent();
     await pause(2_000); // 40 ticks: 64 groups would otherwise send ~5,000 heartbeats per node
     const after = await messagesSent();
     for (const [i, n] of after.entries()) expect(n - before[i]!, `raft messages sent by node ${i + 1} while idle`).toBeLessThan(20);
 
     // A write wakes its group and succeeds.
-    await writeEverywhere('second');
+    await writeEverywhere(cluster, GROUPS, 'second');
 
     // Kill the node leading the most groups, for good: every group gets a leader among the other
     // two and accepts writes again within a bounded time.
     await pause(1_000);
-    const led = await leadersByNode();
+    const led = await leadersByNode(cluster);
     const victim = led.reduce((best, l, i) => (l.length > led[best]!.length ? i : best), 0);
     await cluster.nodes[victim]!.kill();
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && (await leadersByNode()).flat().length < GROUPS) await pause(200);
-    expect((await leadersByNode()).flat().length, 'groups with a leader after the leader node died').toBe(GROUPS);
-    await writeEverywhere('third');
+    while (Date.now() < deadline && (await leadersByNode(cluster)).flat().length < GROUPS) await pause(200);
+    expect((await leadersByNode(cluster)).flat().length, 'groups with a leader after the leader node died').toBe(GROUPS);
+    await writeEverywhere(cluster, GROUPS, 'third');
   }, 90_000);
 });
 
@@ -72,20 +84,8 @@ describe('quiescence with the shortest idle time asked for (QUIESCE_TICKS=1)', (
   // sleeping leader. The host waits two idle ticks whatever is asked.
   it('every group still falls asleep on every node after a write', async () => {
     await cluster.start();
-    const leaders = async (): Promise<number[][]> => Promise.all(cluster.nodes.map(async (n) => ((await n.request({ op: 'leaders' })) as { leaders?: number[] }).leaders ?? []));
-    for (let i = 0; i < 100 && (await leaders()).flat().length < 8; i++) await pause(100);
-    const led = await leaders();
-    for (let g = 1; g <= 8; g++) {
-      const owner = led.findIndex((l) => l.includes(g));
-      expect(owner, `group ${g} has a leader`).toBeGreaterThanOrEqual(0);
-      expect((await cluster.nodes[owner]!.request({ op: 'put', group: g, key: `k${g}`, value: 'v' })).ok).toBe(true);
-    }
-    let asleep: number[] = [];
-    for (let i = 0; i < 30; i++) {
-      await pause(100);
-      asleep = await Promise.all(cluster.nodes.map(async (n) => ((await n.request({ op: 'stats' })) as { stats?: Record<string, number> }).stats!.quiesced!));
-      if (asleep.every((q) => q === 8)) break;
-    }
-    expect(asleep).toEqual([8, 8, 8]);
+    await awaitLeaders(cluster, 8);
+    await writeEverywhere(cluster, 8, 'k');
+    expect(await asleepByNode(cluster, 8, 30)).toEqual([8, 8, 8]);
   }, 60_000);
 });

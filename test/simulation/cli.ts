@@ -57,7 +57,7 @@ const t = (k: keyof SimStats): number => totals[k] ?? 0;
 console.log(
   `figures: ${t('steps')} steps in ${secs}s; messages delivered ${t('delivered')}, dropped ${t('dropped')}, duplicated ${t('duplicated')}; ` +
     `crashes ${t('crashes')}, partitions ${t('partitions')}, membership changes ${t('confChanges')}, leadership transfers ${t('transfers')}, ` +
-    `snapshots ${t('snapshots')}; ${t('asyncWrites')} seeds with asynchronous writes (${t('writesLost')} writes lost in crashes); proposals ${t('proposals')} (acknowledged ${t('acked')}), reads ${t('reads')} (served ${t('readsServed')})`,
+    `snapshots ${t('snapshots')}; ${t('asyncWrites')} seeds with asynchronous writes (${t('writesLost')} writes lost in crashes), ${t('skipBcastCommit')} with skipBcastCommit; proposals ${t('proposals')} (acknowledged ${t('acked')}), reads ${t('reads')} (served ${t('readsServed')})`,
 );
 console.log(`sim: ${count} seeds, ${violations} violations`);
 process.exit(violations === 0 ? 0 : 1);
