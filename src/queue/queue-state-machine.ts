@@ -5,6 +5,7 @@ import type { WriteBatch } from '../storage/write-batch.js';
 import { decodeEntry, type OpResult, type QueueEntry, type QueueOp } from './commands.js';
 import { Heap } from './heap.js';
 import { IdOrder } from './id-order.js';
+import { encodeTaskRow, decodeTaskRow } from './task-row.js';
 import { TERMINAL, backoffDelay, draftOf, firstRunAt, newTask, type Task, type TaskDraft, type TaskId, type TaskStatus } from './task.js';
 
 const dec = new TextDecoder();
@@ -160,7 +161,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     for (const id of this.touched) {
       const t = this.tasks.get(id);
       if (t === undefined) batch.del(this.taskKey(id));
-      else batch.put(this.taskKey(id), utf8(JSON.stringify(t)));
+      else batch.put(this.taskKey(id), encodeTaskRow(t));
     }
     this.touched.clear();
     batch.put(this.metaKey, utf8(JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted)));
@@ -178,7 +179,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     if (data.byteLength > 0) {
       const s = JSON.parse(dec.decode(data)) as Persisted & { tasks: Task[] };
       this.load(s, s.tasks);
-      for (const t of s.tasks) batch.put(this.taskKey(t.id), utf8(JSON.stringify(t)));
+      for (const t of s.tasks) batch.put(this.taskKey(t.id), encodeTaskRow(t));
     }
     batch.put(this.metaKey, utf8(JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted)));
   }
@@ -191,7 +192,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     for (const [k, v] of rows) {
       const kind = k[this.prefix.length];
       if (kind === 0x6d) meta = JSON.parse(dec.decode(v)) as Persisted;
-      else if (kind === 0x74) tasks.push(JSON.parse(dec.decode(v)) as Task);
+      else if (kind === 0x74) tasks.push(decodeTaskRow(v));
     }
     this.load(meta, tasks);
   }
