@@ -10,8 +10,10 @@ import type { Backoff, Task, TaskId, TaskStatus } from './task.js';
  * Rows written as objects (before this format) are still read.
  */
 const FORMAT = 1;
+/** The format number and the task's 24 values (backoff's four inline). */
+const FIELDS = 25;
 
-const utf8 = new TextDecoder();
+const utf8Decoder = new TextDecoder();
 
 /** UTF-8 from Node's shared 8 KB pool for small rows (see queue-state-machine.ts). */
 export function encodeTaskRow(t: Task): Uint8Array {
@@ -53,9 +55,9 @@ export class TaskRowError extends Error {
 }
 
 export function decodeTaskRow(bytes: Uint8Array): Task {
-  const v = JSON.parse(utf8.decode(bytes)) as unknown;
+  const v = JSON.parse(utf8Decoder.decode(bytes)) as unknown;
   if (!Array.isArray(v)) return v as Task;
-  if (v[0] !== FORMAT || v.length !== 25) throw new TaskRowError(`unknown task row format ${String(v[0])} (${v.length} fields)`);
+  if (v[0] !== FORMAT || v.length !== FIELDS) throw new TaskRowError(`unknown task row format ${String(v[0])} (${v.length} fields)`);
   const backoff: Backoff = { type: v[9] as Backoff['type'], delayMs: v[10] as number, maxDelayMs: v[11] as number, jitter: v[12] as number };
   // The field order of newTask and draftOf, so rows loaded at start share their hidden class.
   return {
