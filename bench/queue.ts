@@ -26,8 +26,9 @@
  *
  *   npm run bench [-- --partitions 1,4,16,64 --concurrency 64,256,1024 --seconds 5 --warmup 20 --rate 1000 --backlog 10000]
  *
- * The end-to-end run also counts the nodes' writes (with their fsync) over 10 ms: the three nodes
- * share this machine's disk, whose slow moments hold every node's commits at once.
+ * The end-to-end run also counts the nodes' writes over 10 ms, timed on their event loops: a count
+ * that rises with the disk's slow fsyncs and with the moments the nodes wait for a core (on this
+ * 2-core machine the stalls of the end-to-end runs were CPU: see the README).
  *
  * Prints a table (a row per partition count and client count; the end-to-end and drain figures on
  * the first row of each partition count) and writes bench/results/queue.json.
@@ -99,7 +100,7 @@ async function submitThroughput(
       while (performance.now() < end) {
         const i = n++;
         const t0 = performance.now();
-        const t = await submit(urls[(c + i) % urls.length]!, runAt === null ? { type: 'noop', id: `${tag}-${i}` } : { type: 'noop', id: `${tag}-${i}`, runAt });
+        const t = await submit(urls[(c + i) % urls.length]!, { type: 'noop', id: `${tag}-${i}`, ...(runAt === null ? {} : { runAt }) });
         if (t === null) errors++;
         else lat.push(performance.now() - t0);
       }
@@ -206,7 +207,7 @@ for (const partitions of partitionCounts) {
       await collectCompleted(urls[0]!, `w${partitions}`, w.ok, 120_000);
     }
     // End-to-end latency first, on a cluster that has only the warm-up behind it: the submit
-    // phases leave RocksDB hundreds of thousands of rows to compact, which takes the disk for a while.
+    // phases leave RocksDB hundreds of thousands of rows to compact, on CPU the nodes then share.
     const slowBefore = await slowWrites(urls);
     const e = await endToEnd(urls, `e${partitions}`);
     const eSlowWrites = (await slowWrites(urls)) - slowBefore;

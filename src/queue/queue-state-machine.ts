@@ -10,11 +10,7 @@ import { TERMINAL, backoffDelay, draftOf, firstRunAt, newTask, type Task, type T
 
 const dec = new TextDecoder();
 
-/**
- * UTF-8 for rows written at every change of a task. Buffer.from takes small results from Node's
- * shared 8 KB pool, where TextEncoder.encode allocates (malloc) and registers a backing store for
- * each; these rows live only until the next write takes them.
- */
+/** UTF-8 for keys and the meta row written at every apply, from Node's shared pool (see task-row.ts). */
 const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
 
 /** Counters kept with the state (replicated, so every replica reports the same). */

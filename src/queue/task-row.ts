@@ -15,7 +15,10 @@ const FIELDS = 25;
 
 const utf8Decoder = new TextDecoder();
 
-/** UTF-8 from Node's shared 8 KB pool for small rows (see queue-state-machine.ts). */
+/**
+ * Buffer.from takes small results from Node's shared 8 KB pool, where TextEncoder.encode allocates
+ * (malloc) and registers a backing store for each; a row lives only until the next write takes it.
+ */
 export function encodeTaskRow(t: Task): Uint8Array {
   const b = t.backoff;
   return Buffer.from(
