@@ -35,9 +35,9 @@ function partitionPage(sm: QueueStateMachine, f: ListFilter, scanBudget: number)
   const items: Task[] = [];
   let scanned = 0;
   for (const id of sm.idsAfter(f.cursor)) {
-    const t = sm.get(id as Task['id'])!;
-    if (matches(t, f)) {
-      items.push(t);
+    // Filter on the summary: a terminal task's row is decoded only when it is listed.
+    if (matches(sm.summary(id as Task['id'])!, f)) {
+      items.push(sm.get(id as Task['id'])!);
       if (items.length === f.limit) return { items, coveredTo: id };
     }
     if (++scanned === scanBudget) return { items, coveredTo: id };
@@ -45,6 +45,6 @@ function partitionPage(sm: QueueStateMachine, f: ListFilter, scanBudget: number)
   return { items, coveredTo: null };
 }
 
-function matches(t: Task, f: ListFilter): boolean {
+function matches(t: Pick<Task, 'status' | 'type' | 'queue'>, f: ListFilter): boolean {
   return (f.status === undefined || t.status === f.status) && (f.type === undefined || t.type === f.type) && (f.queue === undefined || t.queue === f.queue);
 }

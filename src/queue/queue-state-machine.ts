@@ -3,10 +3,11 @@ import type { NormalEntry } from '../raft/index.js';
 import { stateMachinePrefix, type GroupId } from '../storage/key-layout.js';
 import type { WriteBatch } from '../storage/write-batch.js';
 import { decodeEntry, type OpResult, type QueueEntry, type QueueOp } from './commands.js';
+import { FinishedTask } from './finished-task.js';
 import { Heap } from './heap.js';
 import { IdOrder } from './id-order.js';
-import { encodeTaskRow, decodeTaskRow } from './task-row.js';
-import { TERMINAL, backoffDelay, draftOf, firstRunAt, newTask, type Task, type TaskDraft, type TaskId, type TaskStatus } from './task.js';
+import { decodeTaskRow, decodeTaskRowValue, encodeTaskRow, taskRowText } from './task-row.js';
+import { backoffDelay, draftOf, firstRunAt, newTask, type Task, type TaskDraft, type TaskId, type TaskStatus } from './task.js';
 
 const dec = new TextDecoder();
 
@@ -39,12 +40,13 @@ interface Persisted {
 
 /**
  * One partition's tasks: the deterministic machine applied from the partition's log. Tasks live
- * in memory with heaps for the next runnable task (priority, then submission order), the next
- * delayed task to promote and the next lease to expire, so none of these needs a scan; every
- * change is also written to RocksDB (one key per task) in the batch that records the applied index.
+ * in memory (those in a terminal state as their rows: see FinishedTask) with heaps for the next
+ * runnable task (priority, then submission order), the next delayed task to promote and the next
+ * lease to expire, so none of these needs a scan; every change is also written to RocksDB (one key
+ * per task) in the batch that records the applied index.
  */
 export class QueueStateMachine implements StateMachine<OpResult[]> {
-  private readonly tasks = new Map<TaskId, Task>();
+  private readonly tasks = new Map<TaskId, Task | FinishedTask>();
   /** The same tasks' IDs in order, for listing pages (see IdOrder). */
   private readonly order = new IdOrder();
   private readonly held = (id: string): boolean => this.tasks.has(id as TaskId);
@@ -56,7 +58,8 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   private readonly runnableByType = new Map<string, Heap<RunnableRef>>();
   private readonly delayed = new Heap<{ id: TaskId; runAt: number }>((a, b) => a.runAt < b.runAt);
   private readonly leases = new Heap<{ id: TaskId; expiresAt: number; token: number }>((a, b) => a.expiresAt < b.expiresAt);
-  private readonly finished = new Heap<{ id: TaskId; at: number }>((a, b) => a.at < b.at);
+  /** Terminal tasks by finishing time, for retention; an entry is current while `tasks` holds it. */
+  private readonly finished = new Heap<FinishedTask>((a, b) => a.finishedAt < b.finishedAt);
   private readonly byStatus = new Map<TaskStatus, number>();
   /** Pending tasks per type: a loop that handles some types only asks when one of them waits. */
   private readonly pendingByType = new Map<string, number>();
@@ -77,11 +80,17 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   // ---- reads (local state; callers decide about linearizability) ------------------------------
 
   get(id: TaskId): Task | undefined {
+    const t = this.tasks.get(id);
+    return t instanceof FinishedTask ? t.task() : t;
+  }
+
+  /** What listing filters on, without decoding a terminal task's row. */
+  summary(id: TaskId): Pick<Task, 'id' | 'status' | 'type' | 'queue'> | undefined {
     return this.tasks.get(id);
   }
 
-  all(): IterableIterator<Task> {
-    return this.tasks.values();
+  *all(): Generator<Task, void, undefined> {
+    for (const t of this.tasks.values()) yield t instanceof FinishedTask ? t.task() : t;
   }
 
   /** IDs of the tasks held, ascending, after `cursor` (all without one). */
@@ -140,8 +149,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     for (;;) {
       const top = this.finished.peek();
       if (top === undefined) return false;
-      const t = this.tasks.get(top.id);
-      if (t !== undefined && TERMINAL.has(t.status) && t.finishedAt === top.at) return now - top.at > maxAgeMs;
+      if (this.tasks.get(top.id) === top) return now - top.finishedAt > maxAgeMs;
       this.finished.pop();
     }
   }
@@ -157,25 +165,34 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     for (const id of this.touched) {
       const t = this.tasks.get(id);
       if (t === undefined) batch.del(this.taskKey(id));
-      else batch.put(this.taskKey(id), encodeTaskRow(t));
+      else batch.put(this.taskKey(id), rowBytes(t));
     }
     this.touched.clear();
     batch.put(this.metaKey, utf8(JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted)));
     return results;
   }
 
+  /**
+   * The state as JSON: `rows` holds every task's row as RocksDB holds it (terminal tasks' rows are
+   * kept as text, so they are copied, not decoded and encoded again).
+   */
   snapshot(): Uint8Array {
+    const rows: string[] = [];
+    for (const t of this.tasks.values()) rows.push(t instanceof FinishedTask ? t.rowText() : taskRowText(t));
+    const head = JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted);
     // Not from the shared pool: a snapshot may be kept for a while.
-    return new TextEncoder().encode(JSON.stringify({ seq: this.seq, counters: this.counters, tasks: [...this.tasks.values()] }));
+    return new TextEncoder().encode(`${head.slice(0, -1)},"rows":[${rows.join(',')}]}`);
   }
 
   restore(data: Uint8Array, batch: WriteBatch): void {
     for (const id of this.tasks.keys()) batch.del(this.taskKey(id));
     this.reset();
     if (data.byteLength > 0) {
-      const s = JSON.parse(dec.decode(data)) as Persisted & { tasks: Task[] };
-      this.load(s, s.tasks);
-      for (const t of s.tasks) batch.put(this.taskKey(t.id), encodeTaskRow(t));
+      // Snapshots made before rows carried the tasks as objects, under `tasks`.
+      const s = JSON.parse(dec.decode(data)) as Persisted & { rows?: unknown[]; tasks?: Task[] };
+      const tasks = s.rows?.map(decodeTaskRowValue) ?? s.tasks ?? [];
+      this.load(s, tasks);
+      for (const [id, t] of this.tasks) batch.put(this.taskKey(id), rowBytes(t));
     }
     batch.put(this.metaKey, utf8(JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted)));
   }
@@ -218,7 +235,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   private applyOp(o: QueueOp, now: number, random: number, index: number): OpResult {
     switch (o.op) {
       case 'submit': {
-        const existing = this.tasks.get(o.task.id);
+        const existing = this.get(o.task.id);
         if (existing !== undefined) return { ok: true, task: existing, created: false };
         const runAt = firstRunAt(o.task, now);
         const delayedUntil = runAt !== null && runAt > now ? runAt : null;
@@ -253,7 +270,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
       case 'cancel': {
         const t = this.tasks.get(o.id);
         if (t === undefined) return notFound(o.id);
-        if (TERMINAL.has(t.status)) return { ok: false, code: 'ERR_INVALID_STATE', message: `task ${o.id} is already ${t.status}` };
+        if (t instanceof FinishedTask) return { ok: false, code: 'ERR_INVALID_STATE', message: `task ${o.id} is already ${t.status}` };
         this.counters.cancelled++;
         return { ok: true, task: this.put(finish(t, 'cancelled', now)) };
       }
@@ -261,7 +278,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
         const t = this.tasks.get(o.id);
         if (t === undefined) return notFound(o.id);
         if (t.status !== 'dead') return { ok: false, code: 'ERR_INVALID_STATE', message: `only dead tasks are re-driven; task ${o.id} is ${t.status}` };
-        const n = draftOf(t);
+        const n = draftOf(t instanceof FinishedTask ? t.task() : t);
         n.status = 'pending';
         n.attempts = 0;
         n.seq = ++this.seq;
@@ -289,14 +306,13 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
         for (;;) {
           const top = this.finished.peek();
           if (top === undefined) break;
-          const t = this.tasks.get(top.id);
-          if (t === undefined || !TERMINAL.has(t.status) || t.finishedAt !== top.at) {
+          if (this.tasks.get(top.id) !== top) {
             this.finished.pop();
             continue;
           }
-          if (terminal <= o.keep && now - top.at <= o.maxAgeMs) break;
+          if (terminal <= o.keep && now - top.finishedAt <= o.maxAgeMs) break;
           this.finished.pop();
-          this.remove(t);
+          this.remove(top);
           terminal--;
           count++;
         }
@@ -398,38 +414,43 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     if (before !== undefined) this.count(before, -1);
     else this.order.add(t.id);
     this.count(t, 1);
-    this.tasks.set(t.id, t);
     this.touched.add(t.id);
     switch (t.status) {
       case 'pending': {
+        this.tasks.set(t.id, t);
         let heap = this.runnableByType.get(t.type);
         if (heap === undefined) this.runnableByType.set(t.type, (heap = new Heap<RunnableRef>(runsBefore)));
         heap.push({ id: t.id, priority: t.priority, seq: t.seq });
         break;
       }
       case 'delayed':
+        this.tasks.set(t.id, t);
         this.delayed.push({ id: t.id, runAt: t.runAt ?? 0 });
         break;
       case 'running':
+        this.tasks.set(t.id, t);
         this.leases.push({ id: t.id, expiresAt: t.leaseExpiresAt ?? 0, token: t.fencingToken ?? 0 });
         break;
       case 'completed':
       case 'dead':
-      case 'cancelled':
-        this.finished.push({ id: t.id, at: t.finishedAt ?? 0 });
+      case 'cancelled': {
+        const f = new FinishedTask(t, t.status);
+        this.tasks.set(t.id, f);
+        this.finished.push(f);
         break;
+      }
     }
     return t;
   }
 
-  private remove(t: Task): void {
+  private remove(t: Task | FinishedTask): void {
     this.tasks.delete(t.id);
     this.order.removed();
     this.count(t, -1);
     this.touched.add(t.id);
   }
 
-  private count(t: Task, delta: 1 | -1): void {
+  private count(t: Task | FinishedTask, delta: 1 | -1): void {
     this.byStatus.set(t.status, (this.byStatus.get(t.status) ?? 0) + delta);
     let q = this.byQueue.get(t.queue);
     if (q === undefined) this.byQueue.set(t.queue, (q = new Map()));
@@ -448,6 +469,11 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   private taskKey(id: TaskId): Uint8Array {
     return this.key('t', id);
   }
+}
+
+/** A task's row as RocksDB holds it. */
+function rowBytes(t: Task | FinishedTask): Uint8Array {
+  return t instanceof FinishedTask ? Buffer.from(t.rowText(), 'utf8') : encodeTaskRow(t);
 }
 
 /** A new version of `t` without its lease. */

@@ -20,37 +20,39 @@ const utf8Decoder = new TextDecoder();
  * (malloc) and registers a backing store for each; a row lives only until the next write takes it.
  */
 export function encodeTaskRow(t: Task): Uint8Array {
+  return Buffer.from(taskRowText(t), 'utf8');
+}
+
+/** The row as text (what encodeTaskRow writes as UTF-8). */
+export function taskRowText(t: Task): string {
   const b = t.backoff;
-  return Buffer.from(
-    JSON.stringify([
-      FORMAT,
-      t.id,
-      t.queue,
-      t.type,
-      t.payload,
-      t.priority,
-      t.runAt,
-      t.delayMs,
-      t.maxAttempts,
-      b.type,
-      b.delayMs,
-      b.maxDelayMs,
-      b.jitter,
-      t.timeoutMs,
-      t.status,
-      t.attempts,
-      t.createdAt,
-      t.updatedAt,
-      t.seq,
-      t.leaseOwner,
-      t.leaseExpiresAt,
-      t.fencingToken,
-      t.result,
-      t.lastError,
-      t.finishedAt,
-    ]),
-    'utf8',
-  );
+  return JSON.stringify([
+    FORMAT,
+    t.id,
+    t.queue,
+    t.type,
+    t.payload,
+    t.priority,
+    t.runAt,
+    t.delayMs,
+    t.maxAttempts,
+    b.type,
+    b.delayMs,
+    b.maxDelayMs,
+    b.jitter,
+    t.timeoutMs,
+    t.status,
+    t.attempts,
+    t.createdAt,
+    t.updatedAt,
+    t.seq,
+    t.leaseOwner,
+    t.leaseExpiresAt,
+    t.fencingToken,
+    t.result,
+    t.lastError,
+    t.finishedAt,
+  ]);
 }
 
 export class TaskRowError extends Error {
@@ -58,7 +60,15 @@ export class TaskRowError extends Error {
 }
 
 export function decodeTaskRow(bytes: Uint8Array): Task {
-  const v = JSON.parse(utf8Decoder.decode(bytes)) as unknown;
+  return decodeTaskRowText(utf8Decoder.decode(bytes));
+}
+
+export function decodeTaskRowText(text: string): Task {
+  return decodeTaskRowValue(JSON.parse(text));
+}
+
+/** A row already parsed from JSON (rows inside a snapshot are). */
+export function decodeTaskRowValue(v: unknown): Task {
   if (!Array.isArray(v)) return v as Task;
   if (v[0] !== FORMAT || v.length !== FIELDS) throw new TaskRowError(`unknown task row format ${String(v[0])} (${v.length} fields)`);
   const backoff: Backoff = { type: v[9] as Backoff['type'], delayMs: v[10] as number, maxDelayMs: v[11] as number, jitter: v[12] as number };

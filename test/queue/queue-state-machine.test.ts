@@ -181,6 +181,52 @@ describe('queue state machine', () => {
     expect(h.claim(3, 5, 'w', ['remote']).map((t) => t.id)).toEqual(['remote-0', 'remote-1', 'remote-2', 'remote-3', 'remote-4']);
   });
 
+  it('a terminal task, kept as its row, reads back whole: status reads, idempotent submits, listing summaries, re-drives', () => {
+    const h = new Harness();
+    h.one(1, { op: 'submit', task: spec('done', { payload: { to: 'a@b.c', list: [1, 2] }, priority: 3, queue: 'mail' }) });
+    const [leased] = h.claim(2);
+    const completed = task(h.one(3, { op: 'complete', id: taskId('done'), token: leased!.fencingToken!, result: { sent: true } }));
+    expect(h.sm.get(taskId('done'))).toEqual(completed);
+    expect(h.one(4, { op: 'submit', task: spec('done') })).toEqual({ ok: true, task: completed, created: false });
+    expect(h.sm.summary(taskId('done'))).toMatchObject({ id: 'done', status: 'completed', type: 'noop', queue: 'mail' });
+    expect(h.one(5, { op: 'cancel', id: taskId('done') })).toMatchObject({ ok: false, code: 'ERR_INVALID_STATE', message: 'task done is already completed' });
+    expect(h.one(5, { op: 'complete', id: taskId('done'), token: leased!.fencingToken!, result: 1 })).toMatchObject({ ok: false, code: 'ERR_INVALID_STATE' });
+
+    h.one(6, { op: 'submit', task: spec('bad', { maxAttempts: 1, payload: { n: 7 } }) });
+    const [b] = h.claim(7);
+    const dead = task(h.one(8, { op: 'fail', id: taskId('bad'), token: b!.fencingToken!, error: 'boom' }));
+    expect(dead).toMatchObject({ status: 'dead', lastError: 'boom' });
+    expect(h.sm.get(taskId('bad'))).toEqual(dead);
+    const again = task(h.one(9, { op: 'retry', id: taskId('bad') }));
+    expect(again).toMatchObject({ status: 'pending', attempts: 0, payload: { n: 7 }, lastError: 'boom', finishedAt: null });
+    expect(h.sm.countsByStatus()).toMatchObject({ completed: 1, dead: 0, pending: 1 });
+    // The re-driven task finishes again: retention sees one entry for it, the current one.
+    const [b2] = h.claim(10);
+    h.one(11, { op: 'fail', id: taskId('bad'), token: b2!.fencingToken!, error: 'boom again' });
+    expect(h.one(12, { op: 'sweep', keep: 1, maxAgeMs: 1_000_000 })).toEqual({ ok: true, count: 1 });
+    expect(h.sm.get(taskId('done'))).toBeUndefined();
+    expect(h.sm.get(taskId('bad'))).toMatchObject({ status: 'dead', lastError: 'boom again', finishedAt: 11 });
+    expect(h.sm.countsByStatus()).toMatchObject({ completed: 0, dead: 1 });
+  });
+
+  it('a snapshot carries rows; a snapshot with tasks as objects (the earlier format) still restores', () => {
+    const h = new Harness();
+    h.one(1, { op: 'submit', task: spec('a', { payload: { x: '"quoted", [braces] {}' } }) });
+    h.one(1, { op: 'submit', task: spec('b') });
+    const [a] = h.claim(2, 1);
+    h.one(3, { op: 'complete', id: a!.id, token: a!.fencingToken!, result: ['r'] });
+    const snap = JSON.parse(Buffer.from(h.sm.snapshot()).toString('utf8')) as { rows: unknown[][]; tasks?: unknown };
+    expect(snap.tasks).toBeUndefined();
+    expect(snap.rows.map((r) => r[1]).sort()).toEqual(['a', 'b']);
+    const all = [...h.sm.all()];
+    const fromObjects = new QueueStateMachine(groupId(1));
+    const batch = new WriteBatch();
+    fromObjects.restore(new TextEncoder().encode(JSON.stringify({ seq: 2, counters: h.sm.stats(), tasks: all })), batch);
+    expect([...fromObjects.all()]).toEqual(all);
+    expect(fromObjects.countsByStatus()).toEqual(h.sm.countsByStatus());
+    expect(batch.take().filter((op) => op.type === 'put').length).toBe(3);
+  });
+
   it('sweeps terminal tasks beyond the retention count or age', () => {
     const h = new Harness();
     for (let i = 0; i < 5; i++) {
