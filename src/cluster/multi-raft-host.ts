@@ -751,8 +751,15 @@ export class MultiRaftHost {
   private observeRoles(g: HostedGroup, rd: Ready): void {
     if (rd.softState === null) return;
     const wasLeader = g.role === 'leader';
+    const leaderBefore = g.leader;
     g.role = rd.softState.role;
     g.leader = rd.softState.leader;
+    if (g.leader !== leaderBefore) {
+      // Who leads a partition decides where its writes go and where its tasks run: every change
+      // is worth a line (etcd logs its elections the same way).
+      const term = rd.hardState?.term ?? g.node.status().hardState.term;
+      this.opts.logger.info({ group: g.id, term, role: g.role, leader: g.leader, was: leaderBefore }, g.leader === null ? 'group lost its leader' : 'group has a new leader');
+    }
     if (wasLeader && g.role !== 'leader') {
       // Reads in flight were confirmed by nobody: they must start over on the new leader.
       const err = new NotLeaderError(g.id, g.leader);
