@@ -243,8 +243,8 @@ for (const partitions of partitionCounts) {
       // Due once the phase is over (plus a margin for the last responses), so that no task runs
       // while submits are measured.
       const runAt = Date.now() + seconds * 1000 + 2000;
-      const cpuBefore = nodeCpuMs();
       const completedBefore = await completedCount(urls[0]!);
+      const cpuBefore = nodeCpuMs();
       const s = await submitThroughput(urls, tag, clients, seconds, runAt);
       const cpuPerTaskUs = ((nodeCpuMs() - cpuBefore) * 1000) / s.ok;
       // Let them run to completion, so that the next phase (or the drain) has a quiet cluster.

@@ -22,6 +22,7 @@ export class FinishedTask {
   readonly finishedAt: number;
   private readonly row: string;
 
+  /** `status` is `t.status`, as the caller's switch narrowed it. */
   constructor(t: Task, status: TerminalStatus) {
     this.id = t.id;
     this.status = status;
