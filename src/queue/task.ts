@@ -99,12 +99,12 @@ export function draftOf(t: Task): TaskDraft {
   };
 }
 
-/** A new task from what was submitted, in the same field order as draftOf. */
 /** When a submitted task may first run: its runAt, else acceptance plus its delay; null: at once. */
 export function firstRunAt(spec: TaskSpec, now: number): number | null {
   return spec.runAt ?? (spec.delayMs !== null && spec.delayMs > 0 ? now + spec.delayMs : null);
 }
 
+/** A new task from what was submitted, in the same field order as draftOf. */
 export function newTask(spec: TaskSpec, status: 'pending' | 'delayed', runAt: number | null, now: number, seq: number): Task {
   return {
     id: spec.id,
