@@ -6,12 +6,12 @@ import { decodeEntry, type OpResult, type QueueEntry, type QueueOp } from './com
 import { FinishedTask } from './finished-task.js';
 import { Heap } from './heap.js';
 import { IdOrder } from './id-order.js';
-import { decodeTaskRow, decodeTaskRowValue, encodeTaskRow, taskRowText } from './task-row.js';
+import { decodeTaskRow, decodeTaskRowValue, taskRowText } from './task-row.js';
 import { backoffDelay, draftOf, firstRunAt, newTask, type Task, type TaskDraft, type TaskId, type TaskStatus } from './task.js';
 
 const dec = new TextDecoder();
 
-/** UTF-8 for keys and the meta row written at every apply, from Node's shared pool (see task-row.ts). */
+/** UTF-8 for keys and rows written at every apply, from Node's shared pool (see task-row.ts). */
 const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
 
 /** Counters kept with the state (replicated, so every replica reports the same). */
@@ -81,7 +81,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
 
   get(id: TaskId): Task | undefined {
     const t = this.tasks.get(id);
-    return t instanceof FinishedTask ? t.task() : t;
+    return t === undefined ? undefined : taskOf(t);
   }
 
   /** What listing filters on, without decoding a terminal task's row. */
@@ -90,7 +90,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   }
 
   *all(): Generator<Task, void, undefined> {
-    for (const t of this.tasks.values()) yield t instanceof FinishedTask ? t.task() : t;
+    for (const t of this.tasks.values()) yield taskOf(t);
   }
 
   /** IDs of the tasks held, ascending, after `cursor` (all without one). */
@@ -178,7 +178,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
    */
   snapshot(): Uint8Array {
     const rows: string[] = [];
-    for (const t of this.tasks.values()) rows.push(t instanceof FinishedTask ? t.rowText() : taskRowText(t));
+    for (const t of this.tasks.values()) rows.push(rowTextOf(t));
     const head = JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted);
     // Not from the shared pool: a snapshot may be kept for a while.
     return new TextEncoder().encode(`${head.slice(0, -1)},"rows":[${rows.join(',')}]}`);
@@ -278,7 +278,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
         const t = this.tasks.get(o.id);
         if (t === undefined) return notFound(o.id);
         if (t.status !== 'dead') return { ok: false, code: 'ERR_INVALID_STATE', message: `only dead tasks are re-driven; task ${o.id} is ${t.status}` };
-        const n = draftOf(t instanceof FinishedTask ? t.task() : t);
+        const n = draftOf(taskOf(t));
         n.status = 'pending';
         n.attempts = 0;
         n.seq = ++this.seq;
@@ -471,9 +471,19 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   }
 }
 
+/** The whole task, whichever way it is held. */
+function taskOf(t: Task | FinishedTask): Task {
+  return t instanceof FinishedTask ? t.task() : t;
+}
+
+/** A task's row text, whichever way it is held (a terminal task's is kept, not encoded again). */
+function rowTextOf(t: Task | FinishedTask): string {
+  return t instanceof FinishedTask ? t.rowText() : taskRowText(t);
+}
+
 /** A task's row as RocksDB holds it. */
 function rowBytes(t: Task | FinishedTask): Uint8Array {
-  return t instanceof FinishedTask ? Buffer.from(t.rowText(), 'utf8') : encodeTaskRow(t);
+  return utf8(rowTextOf(t));
 }
 
 /** A new version of `t` without its lease. */
