@@ -7,7 +7,8 @@
  *   - end-to-end latency, submit to completed, at a fixed offered load (--rate tasks/s),
  *   - drain throughput: a backlog of --backlog tasks becoming due at once, until all completed,
  *   - the CPU time the three nodes used per task submitted in each submit phase: far less noisy on
- *     a shared machine than throughput, it is the figure to compare changes by.
+ *     a shared machine than throughput, it is the figure to compare changes by; and per task of
+ *     the end-to-end run, which tells whether that run had the machine to itself or saturated it.
  *
  * The submit phases measure the submit path alone, as the add benchmarks of queues such as BullMQ
  * do (no workers while jobs are added): their tasks are due only after the phase ends, then run
@@ -110,10 +111,16 @@ async function submitThroughput(
   return { perSec: lat.length / ((performance.now() - started) / 1000), p50: pct(lat, 50), p99: pct(lat, 99), errors, ok: lat.length };
 }
 
-/** Open loop at `rate`/s; end-to-end = the task's finishedAt minus the moment its submit was sent. */
-async function endToEnd(urls: string[], tag: string): Promise<{ offered: number; p50: number; p99: number; lost: number }> {
+/**
+ * Open loop at `rate`/s; end-to-end = the task's finishedAt minus the moment its submit was sent.
+ * Also the CPU the nodes (`nodeCpuMs`) spent per task from the first submit to the last answer:
+ * near 2,000,000 µs / rate (two cores' worth on this 2-core machine) the machine is saturated and
+ * tasks queue for a core at every hop, whatever latency the code has on a free machine.
+ */
+async function endToEnd(urls: string[], tag: string, nodeCpuMs: () => number): Promise<{ offered: number; p50: number; p99: number; lost: number; cpuPerTaskUs: number }> {
   const sentAt = new Map<string, number>();
   const total = Math.round(rate * seconds);
+  const cpuBefore = nodeCpuMs();
   const start = Date.now();
   const inflight: Promise<unknown>[] = [];
   for (let i = 0; i < total; i++) {
@@ -125,11 +132,12 @@ async function endToEnd(urls: string[], tag: string): Promise<{ offered: number;
     inflight.push(submit(urls[i % urls.length]!, { type: 'noop', id }));
   }
   await Promise.all(inflight);
+  const cpuPerTaskUs = ((nodeCpuMs() - cpuBefore) * 1000) / total;
   const done = await collectCompleted(urls[0]!, tag, sentAt.size, 60_000);
   const e2e: number[] = [];
   for (const [id, t] of done) e2e.push(t.finishedAt! - sentAt.get(id)!);
   e2e.sort((a, b) => a - b);
-  return { offered: rate, p50: pct(e2e, 50), p99: pct(e2e, 99), lost: sentAt.size - done.size };
+  return { offered: rate, p50: pct(e2e, 50), p99: pct(e2e, 99), lost: sentAt.size - done.size, cpuPerTaskUs };
 }
 
 /** A backlog that becomes due all at once; drain rate = backlog / (last finish - due time). */
@@ -232,10 +240,10 @@ for (const partitions of partitionCounts) {
     }
     // End-to-end latency first, on a cluster that has only the warm-up behind it: the submit
     // phases leave RocksDB hundreds of thousands of rows to compact, on CPU the nodes then share.
-    const slowBefore = await slowWrites(urls);
-    const e = await endToEnd(urls, `e${partitions}`);
-    const eSlowWrites = (await slowWrites(urls)) - slowBefore;
     const nodeCpuMs = (): number => [1, 2, 3].reduce((sum, k) => sum + processCpuMs(cluster.node(k).child?.pid), 0);
+    const slowBefore = await slowWrites(urls);
+    const e = await endToEnd(urls, `e${partitions}`, nodeCpuMs);
+    const eSlowWrites = (await slowWrites(urls)) - slowBefore;
     const submitRows: Record<string, number>[] = [];
     let errors = 0;
     for (const clients of clientCounts) {
@@ -270,6 +278,7 @@ for (const partitions of partitionCounts) {
               [`e2e p50 ms @${rate}/s`]: round(e.p50),
               [`e2e p99 ms @${rate}/s`]: round(e.p99),
               'e2e writes over 10 ms': eSlowWrites,
+              'e2e node CPU µs/task': Math.round(e.cpuPerTaskUs),
               'drain tasks/s': Math.round(d.perSec),
               errors,
             };
