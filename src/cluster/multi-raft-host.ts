@@ -182,6 +182,8 @@ export class MultiRaftHost {
   /** Distinguishes this boot's read contexts from any earlier boot's (see RawNode.readIndex). */
   private readonly bootId = randomBytes(8).toString('hex');
   private stopped = false;
+  /** Told whenever this node becomes the leader of a group (see onLeadership). */
+  private readonly leadershipListeners: ((g: GroupId) => void)[] = [];
   private readonly counters = { turns: 0, syncedWrites: 0, writeMs: 0, entriesPersisted: 0, messagesSent: 0, entriesApplied: 0, snapshotsMade: 0, snapshotsInstalled: 0, slowWrites: 0 };
 
   private constructor(private readonly opts: MultiRaftHostOptions) {
@@ -229,6 +231,15 @@ export class MultiRaftHost {
    * come first, so once it resolves they are durable too. */
   async flush(): Promise<void> {
     await this.writesSettled(true);
+  }
+
+  /**
+   * Calls `listener` (synchronously, from the loop) each time this node becomes a group's leader:
+   * work that only a leader does, such as running a partition's tasks, can start at once instead of
+   * at its next poll.
+   */
+  onLeadership(listener: (g: GroupId) => void): void {
+    this.leadershipListeners.push(listener);
   }
 
   /** Cumulative counters of the loop: turns, fsynced writes, time spent writing and writes slower
@@ -760,6 +771,7 @@ export class MultiRaftHost {
       const term = rd.hardState?.term ?? g.node.status().hardState.term;
       this.opts.logger.info({ group: g.id, term, role: g.role, leader: g.leader, was: leaderBefore }, g.leader === null ? 'group lost its leader' : 'group has a new leader');
     }
+    if (!wasLeader && g.role === 'leader') for (const listener of this.leadershipListeners) listener(g.id);
     if (wasLeader && g.role !== 'leader') {
       // Reads in flight were confirmed by nobody: they must start over on the new leader.
       const err = new NotLeaderError(g.id, g.leader);

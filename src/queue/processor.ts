@@ -10,6 +10,16 @@ import type { Task } from './task.js';
 /** Tasks one claim may lease (one log entry). */
 const MAX_CLAIM = 256;
 
+/** How often a partition's terminal tasks are checked against the retention limits. */
+const SWEEP_CHECK_MS = 5_000;
+
+/**
+ * The wait before another round when something is due already but this round could not act on it
+ * (its partition's claim or expiry is in flight, or every slot is taken): short, as the old fixed
+ * poll was, but only while such work waits.
+ */
+const DUE_RETRY_MS = 10;
+
 export interface ProcessorOptions {
   readonly self: string;
   readonly queue: QueueNode;
@@ -19,6 +29,8 @@ export interface ProcessorOptions {
   readonly logger: Logger;
   /** Handlers running at once on this node, over all partitions. */
   readonly concurrency: number;
+  /** The longest wait between two rounds when nothing is due sooner (a safety net: rounds are
+   * driven by new work, finished handlers, leadership and the next due time). */
   readonly pollMs: number;
   /** Retention: terminal tasks kept per partition, and their maximum age. */
   readonly retainCount: number;
@@ -31,6 +43,15 @@ export interface ProcessorOptions {
  * log entry. It also expires leases whose time has passed and sweeps old terminal tasks. A new
  * leader simply starts claiming: tasks leased by the old one finish (their results are forwarded
  * to the new leader) or come back when their lease expires.
+ *
+ * A round runs when there is something to do, not on a fixed poll: at once when new work is
+ * applied, a handler finishes, an expiry round ends or this node becomes a leader (kick), and
+ * otherwise at the next time something falls due (the earliest delayed task, lease expiry or
+ * retention check over the partitions it leads, taken from their indexes), or after `pollMs` at
+ * the latest. It used to poll every 10 ms, waking every node 100 times a second for nothing when
+ * idle; on a 2-core virtual machine where a wake of a sleeping process costs ~60 µs of CPU
+ * (`npm run bench:wake-cost`), an idle node took 46-48 ms of CPU a second with that poll and
+ * 37-43 with this (2026-12-02).
  */
 export class Processor {
   private running = 0;
@@ -38,6 +59,8 @@ export class Processor {
   private readonly expiring = new Set<GroupId>();
   private readonly lastSweep = new Map<GroupId, number>();
   private timer: NodeJS.Timeout | null = null;
+  /** When `timer` fires (ms since the epoch); +Infinity without a timer. */
+  private timerAt = Number.POSITIVE_INFINITY;
   private kicked = false;
   private rotation = 0;
   private stopped = false;
@@ -52,12 +75,17 @@ export class Processor {
   }
 
   start(): void {
-    this.opts.queue.onNewWork({ claimAlong: (g, runnable) => this.claimAlong(g, runnable), applied: () => this.kick() });
-    this.timer = setInterval(() => this.pump(), this.opts.pollMs);
+    this.opts.queue.onNewWork({
+      claimAlong: (g, runnable) => this.claimAlong(g, runnable),
+      applied: () => this.kick(),
+      entryApplied: (g) => this.entryApplied(g),
+    });
+    this.kick();
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
     this.opts.queue.onNewWork(null);
     this.stopped = true;
     this.signals.stop(new Error('node stopping'));
@@ -79,23 +107,56 @@ export class Processor {
     return { running: this.running, concurrency: this.opts.concurrency, ...this.counters, completedPerSec: this.recent.length / 10 };
   }
 
+  /** Makes sure a round runs at `at` (ms since the epoch) at the latest. */
+  private wakeBy(at: number): void {
+    if (this.stopped || at >= this.timerAt) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.pump();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  /** When the next round is needed for `g`'s sake, from its indexes (delayed tasks, leases, retention). */
+  private dueOf(g: GroupId, sm: QueueStateMachine, now: number): number {
+    let due = (this.lastSweep.get(g) ?? now) + SWEEP_CHECK_MS;
+    const delayed = sm.nextDelayedAt();
+    if (delayed !== null) due = Math.min(due, delayed);
+    const expiry = sm.nextLeaseExpiry();
+    if (expiry !== null) due = Math.min(due, expiry);
+    // Due already and still there: this round could not act on it; look again shortly.
+    return due <= now ? now + DUE_RETRY_MS : due;
+  }
+
+  /** An entry this node proposed on `g` was applied: it may have set a sooner due time. */
+  private entryApplied(g: GroupId): void {
+    if (this.stopped || !this.opts.queue.leads(g)) return;
+    const sm = this.opts.queue.machine(g);
+    if (sm !== undefined) this.wakeBy(this.dueOf(g, sm, Date.now()));
+  }
+
   private pump(): void {
     // A kick from a commit can come after stop(): claim nothing then.
     if (this.stopped) return;
     const now = Date.now();
     const wanting: [GroupId, number][] = [];
+    let next = now + this.opts.pollMs;
     for (const [g, sm] of this.opts.machines()) {
       if (!this.opts.queue.leads(g)) continue;
       const expiry = sm.nextLeaseExpiry();
       if (expiry !== null && expiry <= now && !this.expiring.has(g)) void this.expire(g);
-      if (now - (this.lastSweep.get(g) ?? 0) > 5_000) {
+      if (now - (this.lastSweep.get(g) ?? 0) >= SWEEP_CHECK_MS) {
         this.lastSweep.set(g, now);
         if (sm.sweepDue(now, this.opts.retainCount, this.opts.retainMs)) {
           void this.opts.queue.op(g, { op: 'sweep', keep: this.opts.retainCount, maxAgeMs: this.opts.retainMs }).catch(() => undefined);
         }
       }
       if (!this.claiming.has(g) && sm.hasRunnable(now, this.types)) wanting.push([g, sm.pendingOf(this.types)]);
+      next = Math.min(next, this.dueOf(g, sm, now));
     }
+    this.wakeBy(next);
     // The free slots are shared among the partitions with work, starting each round at a different
     // one. When the first partition with work took them all, the others waited for its claim to
     // commit, round after round, and one partition of a node could starve for seconds.
@@ -122,6 +183,8 @@ export class Processor {
     } finally {
       this.expiring.delete(g);
     }
+    // The expired tasks are pending again (or delayed for their backoff, or dead).
+    this.kick();
   }
 
   private async claim(g: GroupId, max: number): Promise<void> {
@@ -153,8 +216,11 @@ export class Processor {
     this.running += max;
     return (result) => {
       let claimed: readonly Task[] = [];
-      if (result instanceof Error) this.opts.logger.debug({ partition: g, err: result.message }, 'claim failed');
-      else if (result.ok && 'tasks' in result) claimed = result.tasks;
+      if (result instanceof Error) {
+        this.opts.logger.debug({ partition: g, err: result.message }, 'claim failed');
+        // The work is still there (unless leadership moved, which the next round sees).
+        this.wakeBy(Date.now() + DUE_RETRY_MS);
+      } else if (result.ok && 'tasks' in result) claimed = result.tasks;
       this.running -= max - claimed.length;
       this.claiming.delete(g);
       for (const t of claimed) void this.run(g, t);

@@ -46,6 +46,11 @@ export interface NewWorkListener {
   claimAlong(g: GroupId, runnable: number): ClaimAlong | null;
   /** Called once such an entry has been applied. */
   applied(): void;
+  /**
+   * Called once any entry this node proposed as the partition's leader has been applied: it may
+   * have delayed a task or leased one, which gives the processing loop a new time to wake up at.
+   */
+  entryApplied(g: GroupId): void;
 }
 
 /** The leader could not be reached or has moved: look it up again and retry. */
@@ -304,6 +309,7 @@ export class QueueNode {
     }
     const listener = runnable > 0 ? this.newWork : null;
     const along = listener?.claimAlong(g, runnable) ?? null;
+    const watcher = this.newWork;
     const data = encodeEntry({ now, random: Math.random(), ops: along === null ? ops : [...ops, along.op] });
     let proposed: Promise<unknown>;
     try {
@@ -317,6 +323,7 @@ export class QueueNode {
         const all = results as OpResult[];
         along?.settle(all[ops.length] ?? new Error('the entry returned no result for its claim'));
         listener?.applied();
+        watcher?.entryApplied(g);
         let at = 0;
         for (const w of chunk) {
           w.resolve(all.slice(at, at + w.ops.length));

@@ -129,6 +129,11 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     }
   }
 
+  /** When the earliest delayed task becomes due (a claim then promotes it), or null if none is delayed. */
+  nextDelayedAt(): number | null {
+    return this.peekDelayed(Number.POSITIVE_INFINITY)?.runAt ?? null;
+  }
+
   /** Whether a claim at `now` for `types` (null: any) would find work: one of them pending, or a
    * delayed task now due (a claim promotes those first). */
   hasRunnable(now: number, types: readonly string[] | null = null): boolean {

@@ -48,7 +48,7 @@ describe('queue routing on the leader', () => {
 
   it('tells the processing loop when a committed entry made work (a submit), and not otherwise', async () => {
     let calls = 0;
-    queue.onNewWork({ claimAlong: () => null, applied: () => calls++ });
+    queue.onNewWork({ claimAlong: () => null, applied: () => calls++, entryApplied: () => undefined });
     try {
       await queue.op(g, { op: 'submit', task: spec('work-1') });
       expect(calls, 'a local submit').toBe(1);
