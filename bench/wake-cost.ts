@@ -16,11 +16,12 @@
  *   npm run bench:wake-cost [-- --count 20000]
  *
  * On a machine whose idle cores halt (virtual machines without halt polling), each wake of a
- * sleeping thread costs tens of microseconds of CPU; measured on 2026-12-02 on this 2-core virtual
- * machine: same thread 19 µs and 23 µs of CPU per round trip, worker 141 µs / 114 µs, shared
- * memory 130 µs / 104 µs, another process 151 µs / 137 µs. With the guest's halt polling turned on
- * (/sys/module/haltpoll/parameters/guest_halt_poll_ns, for that measurement only) the same round
- * trips took 24 µs / 25 µs (worker), 17 µs / 19 µs (shared memory) and 43 µs / 51 µs (process).
+ * sleeping thread costs tens of microseconds of CPU. Measured on 2026-12-02 on this 2-core virtual
+ * machine, time / CPU per round trip in three runs: same thread 14 / 16 µs, worker (postMessage)
+ * 117-142 / 92-110 µs, worker (Atomics) 91-92 / 68 µs, another process 139-143 / 117-123 µs. With
+ * the guest's halt polling turned on for a test (/sys/module/haltpoll/parameters/guest_halt_poll_ns
+ * set to 100000; it is 0 there) the same round trips took 24 / 25 µs (worker, postMessage),
+ * 17 / 19 µs (Atomics) and 43 / 51 µs (another process).
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -70,7 +70,7 @@ describe('processing loop wake-ups', () => {
     expect(at - submitted, 'ran long after its delay').toBeLessThan(2_000);
   });
 
-  it('expires a lease when it runs out, and the task runs again', async () => {
+  it('expires a lease when it runs out: the attempt counts and the task is queued again', async () => {
     await node.queue.op(g, { op: 'submit', task: taskSpec('leased-1', { type: 'other', timeoutMs: 300 }) });
     // A worker of another node (or a remote one) leases it and dies.
     const claim = await node.queue.op(g, { op: 'claim', owner: 'gone', max: 1, types: ['other'] });
