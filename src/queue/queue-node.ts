@@ -112,6 +112,13 @@ export class QueueNode {
 
   /** Applies one operation on its partition; resolves with its result once applied. */
   op(g: GroupId, op: QueueOp): Promise<OpResult> {
+    if (this.leads(g)) {
+      // Straight to the entry this turn's operations share. The outbox gathers what goes to
+      // another node into one forward; on the leader, waiting a turn for it put one more
+      // event-loop turn (milliseconds, under load) on the path of every local submit and of every
+      // completion, which is the end of every task's end-to-end time.
+      return new Promise((resolve, reject) => void this.send(g, [{ op, resolve, reject }]));
+    }
     return new Promise((resolve, reject) => {
       let list = this.outbox.get(g);
       if (list === undefined) this.outbox.set(g, (list = []));

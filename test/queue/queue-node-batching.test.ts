@@ -46,6 +46,26 @@ describe('queue routing on the leader', () => {
     }
   });
 
+  // Local operations used to wait a turn in the outbox that gathers forwards, then a turn for the
+  // entry: two event-loop turns on the path of every local submit and every completion.
+  it('proposes a local operation on the leader after one event-loop turn, not two', async () => {
+    const proposed: number[] = [];
+    const propose = host.propose.bind(host);
+    (host as { propose: typeof host.propose }).propose = (group, data) => {
+      proposed.push(group);
+      return propose(group, data);
+    };
+    try {
+      const done = queue.op(g, { op: 'submit', task: spec('one-turn') });
+      await new Promise((r) => setImmediate(r));
+      const afterOneTurn = [...proposed];
+      expect((await done).ok).toBe(true);
+      expect(afterOneTurn, 'not proposed after one turn').toEqual([g]);
+    } finally {
+      (host as { propose: typeof host.propose }).propose = propose;
+    }
+  });
+
   it('tells the processing loop when a committed entry made work (a submit), and not otherwise', async () => {
     let calls = 0;
     queue.onNewWork({ claimAlong: () => null, applied: () => calls++, entryApplied: () => undefined });
