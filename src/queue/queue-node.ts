@@ -226,6 +226,10 @@ export class QueueNode {
     for (const [g, waiting] of batches) {
       for (let i = 0; i < waiting.length; i += this.maxOps) void this.send(g, waiting.slice(i, i + this.maxOps));
     }
+    // Every forward of this turn is proposed (send reaches rpc.propose synchronously): let them
+    // leave now instead of waiting for the forward streams' own end-of-turn flush, one
+    // event-loop turn later, on the path of every submit that is not sent to its leader.
+    this.opts.rpc.flushForwards();
   }
 
   /** Delivers a batch to the partition's leader, following leadership until the deadline. */

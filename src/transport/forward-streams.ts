@@ -70,7 +70,12 @@ export class ForwardStreams {
     this.links.clear();
   }
 
-  private flush(): void {
+  /**
+   * Writes the proposals gathered so far now, not at the end of the turn: for a caller that has
+   * just made all of its turn's proposals (the queue's outbox), so they leave this event-loop turn
+   * rather than the next.
+   */
+  flush(): void {
     this.flushScheduled = false;
     for (const [peer, link] of this.links) {
       if (link.outbox.length === 0) continue;

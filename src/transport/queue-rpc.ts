@@ -48,6 +48,11 @@ export class QueueRpc {
     return this.forwards.propose(peer, partition, opsJson, timeoutMs);
   }
 
+  /** Sends the forwards proposed so far at once (see ForwardStreams.flush). */
+  flushForwards(): void {
+    this.forwards.flush();
+  }
+
   read(peer: NodeId, partition: number, taskId: string, linearizable: boolean, timeoutMs: number): Promise<ReadReply> {
     return this.calls.call(peer, timeoutMs, (c, md, opts, cb) => c.Read({ partition, taskId, linearizable }, md, opts, cb));
   }

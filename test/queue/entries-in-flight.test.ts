@@ -87,3 +87,34 @@ describe('entries in flight per partition', () => {
     }
   });
 });
+
+// A submit sent to a node that does not lead its partition used to wait a turn in the queue's
+// outbox and then another in the forward stream's before it left for the leader.
+describe('forwarding to a partition leader elsewhere', () => {
+  it('sends the forward in the first event-loop turn after the operation', async () => {
+    const events: string[] = [];
+    const host = { holds: () => false, leaderOf: () => null } as unknown as MultiRaftHost;
+    const rpc = {
+      propose: (peer: string, partition: number, opsJson: string): Promise<unknown> => {
+        events.push(`propose ${peer} ${partition} ${(JSON.parse(opsJson) as { task: { id: string } }[]).map((o) => o.task.id).join(',')}`);
+        return new Promise(() => undefined);
+      },
+      flushForwards: () => events.push('flush'),
+    } as unknown as QueueRpc;
+    const queue = new QueueNode({
+      self: 'n1',
+      host,
+      rpc,
+      logger: pino({ level: 'silent' }),
+      machine: () => undefined,
+      partitionCount: () => 1,
+      viewLeader: () => 'n2',
+      requestTimeoutMs: 5000,
+    });
+    void queue.op(groupId(1), { op: 'submit', task: spec('a') });
+    void queue.op(groupId(1), { op: 'submit', task: spec('b') });
+    await new Promise((r) => setImmediate(r));
+    // Both in one forward, and flushed right after it.
+    expect(events).toEqual(['propose n2 1 a,b', 'flush']);
+  });
+});
