@@ -77,8 +77,7 @@ export class Processor {
   start(): void {
     this.opts.queue.onNewWork({
       claimAlong: (g, runnable) => this.claimAlong(g, runnable),
-      applied: () => this.kick(),
-      entryApplied: (g) => this.entryApplied(g),
+      applied: (g, madeWork) => (madeWork ? this.kick() : this.entryApplied(g)),
     });
     this.kick();
   }
@@ -119,12 +118,15 @@ export class Processor {
     }, Math.max(0, at - Date.now()));
   }
 
-  /** When the next round is needed for `g`'s sake, from its indexes (delayed tasks, leases, retention). */
-  private dueOf(g: GroupId, sm: QueueStateMachine, now: number): number {
+  /**
+   * When the next round is needed for `g`'s sake, from its indexes: the earliest delayed task, the
+   * earliest lease expiry (`expiry`, sm.nextLeaseExpiry(), which the caller has read already) and
+   * the next retention check.
+   */
+  private dueOf(g: GroupId, sm: QueueStateMachine, now: number, expiry: number | null): number {
     let due = (this.lastSweep.get(g) ?? now) + SWEEP_CHECK_MS;
     const delayed = sm.nextDelayedAt();
     if (delayed !== null) due = Math.min(due, delayed);
-    const expiry = sm.nextLeaseExpiry();
     if (expiry !== null) due = Math.min(due, expiry);
     // Due already and still there: this round could not act on it; look again shortly.
     return due <= now ? now + DUE_RETRY_MS : due;
@@ -134,7 +136,7 @@ export class Processor {
   private entryApplied(g: GroupId): void {
     if (this.stopped || !this.opts.queue.leads(g)) return;
     const sm = this.opts.queue.machine(g);
-    if (sm !== undefined) this.wakeBy(this.dueOf(g, sm, Date.now()));
+    if (sm !== undefined) this.wakeBy(this.dueOf(g, sm, Date.now(), sm.nextLeaseExpiry()));
   }
 
   private pump(): void {
@@ -154,7 +156,7 @@ export class Processor {
         }
       }
       if (!this.claiming.has(g) && sm.hasRunnable(now, this.types)) wanting.push([g, sm.pendingOf(this.types)]);
-      next = Math.min(next, this.dueOf(g, sm, now));
+      next = Math.min(next, this.dueOf(g, sm, now, expiry));
     }
     this.wakeBy(next);
     // The free slots are shared among the partitions with work, starting each round at a different

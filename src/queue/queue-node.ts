@@ -44,13 +44,12 @@ export interface NewWorkListener {
    * Null to add none.
    */
   claimAlong(g: GroupId, runnable: number): ClaimAlong | null;
-  /** Called once such an entry has been applied. */
-  applied(): void;
   /**
-   * Called once any entry this node proposed as the partition's leader has been applied: it may
-   * have delayed a task or leased one, which gives the processing loop a new time to wake up at.
+   * Called once any entry this node proposed as `g`'s leader has been applied; `madeWork` when it
+   * carried such runnable tasks. One that did not may still have delayed or leased a task, which
+   * gives the processing loop a new time to wake up at.
    */
-  entryApplied(g: GroupId): void;
+  applied(g: GroupId, madeWork: boolean): void;
 }
 
 /** The leader could not be reached or has moved: look it up again and retry. */
@@ -318,9 +317,8 @@ export class QueueNode {
       if (o.op === 'retry') runnable++;
       else if (o.op === 'submit' && (firstRunAt(o.task, now) ?? now) <= now) runnable++;
     }
-    const listener = runnable > 0 ? this.newWork : null;
-    const along = listener?.claimAlong(g, runnable) ?? null;
-    const watcher = this.newWork;
+    const listener = this.newWork;
+    const along = runnable > 0 ? (listener?.claimAlong(g, runnable) ?? null) : null;
     const data = encodeEntry({ now, random: Math.random(), ops: along === null ? ops : [...ops, along.op] });
     let proposed: Promise<unknown>;
     try {
@@ -333,8 +331,7 @@ export class QueueNode {
         this.entrySettled(g);
         const all = results as OpResult[];
         along?.settle(all[ops.length] ?? new Error('the entry returned no result for its claim'));
-        listener?.applied();
-        watcher?.entryApplied(g);
+        listener?.applied(g, runnable > 0);
         let at = 0;
         for (const w of chunk) {
           w.resolve(all.slice(at, at + w.ops.length));

@@ -1,7 +1,5 @@
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Handler } from '../../src/queue/handlers.js';
-import { Processor } from '../../src/queue/processor.js';
 import type { TaskId } from '../../src/queue/task.js';
 import { groupId } from '../../src/storage/key-layout.js';
 import { SingleNodeQueue, taskSpec } from '../support/single-node-queue.js';
@@ -28,17 +26,7 @@ describe('processing loop fairness between partitions', () => {
       finished.push(task.id);
       return null;
     };
-    const processor = new Processor({
-      self: 'n1',
-      queue: node.queue,
-      handlers: new Map([['slow', slow]]),
-      machines: () => node.machines.entries(),
-      logger: pino({ level: 'silent' }),
-      concurrency: 3,
-      pollMs: 5,
-      retainCount: 1000,
-      retainMs: 3_600_000,
-    });
+    const processor = node.processor(new Map([['slow', slow]]), { concurrency: 3, pollMs: 5 });
     await Promise.all(Array.from({ length: 30 }, (_, i) => node.queue.op(busy, { op: 'submit', task: spec(`busy-${i}`) })));
     processor.start();
     try {

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
 import type { Handler } from '../../src/queue/handlers.js';
-import { Processor } from '../../src/queue/processor.js';
+import type { Processor } from '../../src/queue/processor.js';
 import { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
 import type { Task, TaskId } from '../../src/queue/task.js';
 import { nodeId } from '../../src/raft/index.js';
@@ -39,17 +39,7 @@ describe('processing loop wake-ups', () => {
       ran.push({ id: task.id, at: Date.now() });
       return null;
     };
-    processor = new Processor({
-      self: 'n1',
-      queue: node.queue,
-      handlers: new Map([['record', record]]),
-      machines: () => node.machines.entries(),
-      logger: pino({ level: 'silent' }),
-      concurrency: 8,
-      pollMs: HOUR,
-      retainCount: 1000,
-      retainMs: HOUR,
-    });
+    processor = node.processor(new Map([['record', record]]), { pollMs: HOUR });
     processor.start();
   });
 

@@ -1,9 +1,7 @@
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
 import type { OpResult, QueueOp } from '../../src/queue/commands.js';
 import type { Handler } from '../../src/queue/handlers.js';
-import { Processor } from '../../src/queue/processor.js';
 import type { QueueNode } from '../../src/queue/queue-node.js';
 import type { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
 import type { Task, TaskId } from '../../src/queue/task.js';
@@ -68,7 +66,7 @@ describe('queue routing on the leader', () => {
 
   it('tells the processing loop when a committed entry made work (a submit), and not otherwise', async () => {
     let calls = 0;
-    queue.onNewWork({ claimAlong: () => null, applied: () => calls++, entryApplied: () => undefined });
+    queue.onNewWork({ claimAlong: () => null, applied: (_g, madeWork) => void (madeWork && calls++) });
     try {
       await queue.op(g, { op: 'submit', task: spec('work-1') });
       expect(calls, 'a local submit').toBe(1);
@@ -82,17 +80,7 @@ describe('queue routing on the leader', () => {
   });
 
   it('with polling all but off, a submitted task still runs at once, leased by the entry that records it', async () => {
-    const processor = new Processor({
-      self: 'n1',
-      queue,
-      handlers: new Map<string, Handler>([['noop', async () => 'done']]),
-      machines: () => [[g2, sm2]],
-      logger: pino({ level: 'silent' }),
-      concurrency: 4,
-      pollMs: 3_600_000,
-      retainCount: 1000,
-      retainMs: 3_600_000,
-    });
+    const processor = node.processor(new Map<string, Handler>([['noop', async () => 'done']]), { machines: () => [[g2, sm2]], concurrency: 4 });
     processor.start();
     try {
       const before = host.status(g2).lastIndex;

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
+import type { Handler } from '../../src/queue/handlers.js';
+import { Processor, type ProcessorOptions } from '../../src/queue/processor.js';
 import { QueueNode } from '../../src/queue/queue-node.js';
 import { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
 import type { TaskId, TaskSpec } from '../../src/queue/task.js';
@@ -62,6 +64,26 @@ export class SingleNodeQueue {
       requestTimeoutMs: 5000,
     });
     return new SingleNodeQueue(db, host, rpc, queue, machines, dir);
+  }
+
+  /**
+   * A processing loop on this node, not started: every partition, 8 slots, an hour-long poll (so
+   * that only kicks and due times drive it) and an hour's retention of up to 1,000 tasks; `over`
+   * replaces any option.
+   */
+  processor(handlers: ReadonlyMap<string, Handler>, over: Partial<ProcessorOptions> = {}): Processor {
+    return new Processor({
+      self: this.self,
+      queue: this.queue,
+      handlers,
+      machines: () => this.machines.entries(),
+      logger: pino({ level: 'silent' }),
+      concurrency: 8,
+      pollMs: 3_600_000,
+      retainCount: 1000,
+      retainMs: 3_600_000,
+      ...over,
+    });
   }
 
   machine(g: GroupId): QueueStateMachine {
