@@ -29,6 +29,7 @@ describe('queue routing on the leader', () => {
   it('puts its own operations and forwarded ones from the same turn in one entry, each caller getting its own results', async () => {
     expect(host.leaderOf(g)).toBe(node.self);
     const before = host.stats().entriesPersisted;
+    const writesBefore = host.stats();
     const local = Array.from({ length: 40 }, (_, i) => queue.op(g, { op: 'submit', task: spec(`local-${i}`) }));
     const forwarded = [0, 1, 2].map((k) =>
       queue.handlePropose(g, JSON.stringify(Array.from({ length: 5 }, (_, i): QueueOp => ({ op: 'submit', task: spec(`fwd-${k}-${i}`) })))),
@@ -36,6 +37,10 @@ describe('queue routing on the leader', () => {
     const localResults = await Promise.all(local);
     const replies = await Promise.all(forwarded);
     expect(host.stats().entriesPersisted - before).toBe(1);
+    // The entry reached the disk in a synced write, counted among all writes.
+    const synced = host.stats().syncedWrites - writesBefore.syncedWrites;
+    expect(synced).toBeGreaterThanOrEqual(1);
+    expect(host.stats().writes - writesBefore.writes).toBeGreaterThanOrEqual(synced);
     expect(localResults.map((r) => (r.ok && 'task' in r ? r.task.id : null))).toEqual(Array.from({ length: 40 }, (_, i) => `local-${i}`));
     for (const [k, reply] of replies.entries()) {
       expect(reply.ok).toBe(true);
