@@ -251,7 +251,8 @@ async function main(): Promise<void> {
     retainCount: config.retainCount,
     retainMs: config.retainMs,
   });
-  // A new leader runs the partition's tasks at once, not at its next round.
+  // A new leader runs the partition's tasks at once, not at its next round: those it holds when
+  // elected, and those the old leader's last entries carried once they are applied.
   openHost.onLeadership(() => processor.kick());
   processor.start();
   const tasks = new TaskService(queue, heldMachines, processor, () => openHost.stats());

@@ -40,6 +40,9 @@ import {
 } from './errors.js';
 import type { StateMachine } from './state-machine.js';
 
+/** When leadership listeners hear of a group this node came to lead (see MultiRaftHost.onLeadership). */
+export type LeadershipMoment = 'elected' | 'caught-up';
+
 export interface MultiRaftHostOptions {
   readonly self: NodeId;
   readonly db: RocksDatabase;
@@ -100,6 +103,10 @@ interface HostedGroup {
   handed: LogIndex;
   role: Role;
   leader: NodeId | null;
+  /** As a new leader, the index of its term's first entry until it is applied (then null): from
+   * that moment every entry an earlier leader got replicated is applied here too, and the
+   * leadership listeners hear that this node is caught up (see onLeadership). */
+  caughtUpAt: LogIndex | null;
   /** The term of the hard state on disk (written by a completed write). A leader's appends and
    * heartbeats leave before the write that follows them only in a term that is on disk: a lone
    * voter elects itself at once, and its first appends in a new term must not reach a learner
@@ -182,8 +189,8 @@ export class MultiRaftHost {
   /** Distinguishes this boot's read contexts from any earlier boot's (see RawNode.readIndex). */
   private readonly bootId = randomBytes(8).toString('hex');
   private stopped = false;
-  /** Told whenever this node becomes the leader of a group (see onLeadership). */
-  private readonly leadershipListeners: ((g: GroupId) => void)[] = [];
+  /** Told whenever this node becomes the leader of a group, and again once it is caught up (see onLeadership). */
+  private readonly leadershipListeners: ((g: GroupId, moment: LeadershipMoment) => void)[] = [];
   private readonly counters = { turns: 0, writes: 0, syncedWrites: 0, writeMs: 0, entriesPersisted: 0, messagesSent: 0, entriesApplied: 0, snapshotsMade: 0, snapshotsInstalled: 0, slowWrites: 0 };
 
   private constructor(private readonly opts: MultiRaftHostOptions) {
@@ -234,11 +241,14 @@ export class MultiRaftHost {
   }
 
   /**
-   * Calls `listener` (synchronously, from the loop) each time this node becomes a group's leader:
-   * work that only a leader does, such as running a partition's tasks, can start at once instead of
-   * at its next poll.
+   * Calls `listener` (synchronously, from the loop) each time this node becomes a group's leader
+   * ('elected'), and again once it has applied its term's first entry ('caught-up'), so that work
+   * only a leader does, such as running a partition's tasks, starts at once instead of at its next
+   * poll. The second call matters when the old leader left entries behind: they commit only with
+   * the new leader's first entry, and what they carry (tasks submitted during the election, say)
+   * is in the state machine only from then on; no proposal of this node announces it.
    */
-  onLeadership(listener: (g: GroupId) => void): void {
+  onLeadership(listener: (g: GroupId, moment: LeadershipMoment) => void): void {
     this.leadershipListeners.push(listener);
   }
 
@@ -472,6 +482,7 @@ export class MultiRaftHost {
       durableTerm: storage.initialState().hardState.term,
       role: st.softState.role,
       leader: st.softState.leader,
+      caughtUpAt: null,
       proposals: new Map(),
       members: [...st.confState.voters, ...st.confState.learners],
       idleTicks: 0,
@@ -624,6 +635,7 @@ export class MultiRaftHost {
     // 4. Settle reads, then advance: the next Ready may be taken while this one is being written.
     for (const [g, rd] of readies) {
       this.observeRoles(g, rd);
+      this.maybeCaughtUp(g);
       for (const rs of rd.readStates) {
         const waiters = g.readsInFlight.get(rs.context);
         if (waiters === undefined) continue;
@@ -772,8 +784,13 @@ export class MultiRaftHost {
       const term = rd.hardState?.term ?? g.node.status().hardState.term;
       this.opts.logger.info({ group: g.id, term, role: g.role, leader: g.leader, was: leaderBefore }, g.leader === null ? 'group lost its leader' : 'group has a new leader');
     }
-    if (!wasLeader && g.role === 'leader') for (const listener of this.leadershipListeners) listener(g.id);
+    if (!wasLeader && g.role === 'leader') {
+      // becomeLeader appended the term's first entry already: it is the last one.
+      g.caughtUpAt = g.node.status().lastIndex;
+      for (const listener of this.leadershipListeners) listener(g.id, 'elected');
+    }
     if (wasLeader && g.role !== 'leader') {
+      g.caughtUpAt = null;
       // Reads in flight were confirmed by nobody: they must start over on the new leader.
       const err = new NotLeaderError(g.id, g.leader);
       for (const ws of g.readsInFlight.values()) for (const w of ws) w.reject(err);
@@ -781,6 +798,13 @@ export class MultiRaftHost {
       for (const w of g.readQueue) w.reject(err);
       g.readQueue = [];
     }
+  }
+
+  /** A new leader that has applied its term's first entry tells the listeners, once. */
+  private maybeCaughtUp(g: HostedGroup): void {
+    if (g.caughtUpAt === null || g.role !== 'leader' || g.applied < g.caughtUpAt) return;
+    g.caughtUpAt = null;
+    for (const listener of this.leadershipListeners) listener(g.id, 'caught-up');
   }
 
   private issueReads(): void {

@@ -45,7 +45,7 @@ export interface ProcessorOptions {
  * to the new leader) or come back when their lease expires.
  *
  * A round runs when there is something to do, not on a fixed poll: at once when new work is
- * applied, a handler finishes, an expiry round ends or this node becomes a leader (kick), and
+ * applied, a handler finishes, an expiry round ends or this node becomes a leader or catches up as one (kick), and
  * otherwise at the next time something falls due (the earliest delayed task, lease expiry or
  * retention check over the partitions it leads, taken from their indexes), or after `pollMs` at
  * the latest. It used to poll every 10 ms, waking every node 100 times a second for nothing when

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
+import { MultiRaftHost, type LeadershipMoment } from '../../src/cluster/multi-raft-host.js';
 import type { Handler } from '../../src/queue/handlers.js';
 import type { Processor } from '../../src/queue/processor.js';
 import { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
@@ -76,17 +76,21 @@ describe('processing loop wake-ups', () => {
 });
 
 describe('MultiRaftHost.onLeadership', () => {
-  it('tells its listeners when this node becomes a group leader', async () => {
+  it('tells its listeners when this node becomes a group leader, and when it has caught up', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'taskraft-lead-'));
     const db = await RocksDatabase.open(dir, { writeWorker: true });
     const self = nodeId('n1');
     const host = await MultiRaftHost.open({ self, db, send: () => undefined, logger: pino({ level: 'silent' }), tickMs: 10, stateMachine: (gid) => new QueueStateMachine(gid) });
     try {
-      const led: GroupId[] = [];
-      host.onLeadership((gid) => led.push(gid));
+      const led: [GroupId, LeadershipMoment][] = [];
+      host.onLeadership((gid, moment) => led.push([gid, moment]));
       host.createGroup(groupId(7), [self]);
-      expect(await until(5_000, () => led.length > 0), 'no leadership reported').toBe(true);
-      expect(led).toEqual([groupId(7)]);
+      expect(await until(5_000, () => led.length > 1), 'no leadership reported').toBe(true);
+      // A lone voter catches up as soon as its term's first entry is written and applied.
+      expect(led).toEqual([
+        [groupId(7), 'elected'],
+        [groupId(7), 'caught-up'],
+      ]);
       expect(host.leaderOf(groupId(7))).toBe(self);
     } finally {
       await host.stop();
