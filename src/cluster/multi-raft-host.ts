@@ -252,8 +252,8 @@ export class MultiRaftHost {
     this.leadershipListeners.push(listener);
   }
 
-  /** Cumulative counters of the loop: turns, writes (and those fsynced), time spent writing and writes slower
-   * than 10 ms, traffic. */
+  /** Cumulative counters of the loop: turns, writes (and those of them fsynced), time spent
+   * writing and writes slower than 10 ms, traffic. */
   stats(): Readonly<typeof this.counters> {
     return { ...this.counters };
   }

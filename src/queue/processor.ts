@@ -45,13 +45,13 @@ export interface ProcessorOptions {
  * to the new leader) or come back when their lease expires.
  *
  * A round runs when there is something to do, not on a fixed poll: at once when new work is
- * applied, a handler finishes, an expiry round ends or this node becomes a leader or catches up as one (kick), and
- * otherwise at the next time something falls due (the earliest delayed task, lease expiry or
- * retention check over the partitions it leads, taken from their indexes), or after `pollMs` at
- * the latest. It used to poll every 10 ms, waking every node 100 times a second for nothing when
- * idle; on a 2-core virtual machine where a wake of a sleeping process costs ~60 µs of CPU
- * (`npm run bench:wake-cost`), an idle node took 46-48 ms of CPU a second with that poll and
- * 37-43 with this (2026-12-02).
+ * applied, a handler finishes, an expiry round ends, or this node becomes a leader and again when
+ * it has applied what the old leader left (kick), and otherwise at the next time something falls
+ * due (the earliest delayed task, lease expiry or retention check over the partitions it leads,
+ * taken from their indexes), or after `pollMs` at the latest. It used to poll every 10 ms,
+ * waking every node 100 times a second for nothing when idle; on a 2-core virtual machine where a
+ * wake of a sleeping process costs ~60 µs of CPU (`npm run bench:wake-cost`), an idle node took
+ * 46-48 ms of CPU a second with that poll and 37-43 with this (2026-12-02).
  */
 export class Processor {
   private running = 0;
