@@ -6,6 +6,7 @@ import type { JoinReply } from '../generated/taskraft/cluster/JoinReply.js';
 import type { JoinMessage } from '../transport/cluster-rpc.js';
 import { ClusterWide } from './cluster-wide.js';
 import { statusOf } from './error-status.js';
+import { OVERSIZED_BODY_DRAIN_FACTOR, drainOversizedBody } from './oversized-body.js';
 import { registerTaskRoutes, type TaskApi } from './task-routes.js';
 
 /** What the HTTP layer needs from the node (ClusterAgent provides it). */
@@ -32,7 +33,8 @@ const addr = { type: 'string', minLength: 3, maxLength: 300, pattern: '^[^\\s/]+
 export function buildApp(deps: AppDeps): FastifyInstance {
   // Per-request lines at info would drown the node's own log; failures are still logged (warn).
   const logger = deps.logger.child({}, { level: deps.logger.isLevelEnabled('debug') ? 'debug' : 'warn' });
-  const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: deps.bodyLimit ?? 1024 * 1024 });
+  const bodyLimit = deps.bodyLimit ?? 1024 * 1024;
+  const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit });
 
   // Bodies are checked as sent: a wrong type or an unknown field is a 400, never silently coerced
   // or stripped. Query strings and path parameters arrive as text, so only they are coerced.
@@ -43,6 +45,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setErrorHandler((err: FastifyError & { code?: string }, req, reply) => {
     if (err.validation !== undefined) {
       return reply.status(400).send({ code: 'ERR_BAD_REQUEST', message: err.message });
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      drainOversizedBody(req.raw, reply, bodyLimit * OVERSIZED_BODY_DRAIN_FACTOR);
+      return reply.status(413).send({ code: 'ERR_PAYLOAD_TOO_LARGE', message: `the request body is over the limit of ${bodyLimit} bytes` });
     }
     const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : statusOf(err.code);
     if (status === 500) req.log.error({ err, url: req.url }, 'request failed');
