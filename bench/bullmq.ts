@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Job, Queue } from 'bullmq';
+import { type ClosedLoopResult, closedLoop, openLoop, pct, round, sleep } from './load-loops.js';
 import { processCpuMs } from './process-cpu.js';
 
 const { values } = parseArgs({
@@ -78,9 +79,6 @@ if (
 
 const QUEUE = 'bench';
 const WORKER_SCRIPT = fileURLToPath(new URL('./bullmq-worker.ts', import.meta.url));
-const pct = (sorted: number[], p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!);
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves when `child` says 'ready' over IPC or prints `marker`; rejects if it exits first or after `timeoutMs`. */
 function whenReady(child: ChildProcess, what: string, timeoutMs: number, marker?: string): Promise<void> {
@@ -133,24 +131,8 @@ async function add(queue: Queue, id: string, delay: number): Promise<boolean> {
 }
 
 /** Closed loop: `clients` clients adding one job after the other for `forSeconds`; the jobs run at `runAt` (or at once). */
-async function addThroughput(queue: Queue, tag: string, clients: number, forSeconds: number, runAt: number | null): Promise<{ perSec: number; p50: number; p99: number; errors: number; ok: number }> {
-  const lat: number[] = [];
-  let errors = 0;
-  let n = 0;
-  const started = performance.now();
-  const end = started + forSeconds * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (performance.now() < end) {
-        const i = n++;
-        const t0 = performance.now();
-        if (await add(queue, `${tag}-${i}`, runAt === null ? 0 : runAt - Date.now())) lat.push(performance.now() - t0);
-        else errors++;
-      }
-    }),
-  );
-  lat.sort((a, b) => a - b);
-  return { perSec: lat.length / ((performance.now() - started) / 1000), p50: pct(lat, 50), p99: pct(lat, 99), errors, ok: lat.length };
+function addThroughput(queue: Queue, tag: string, clients: number, forSeconds: number, runAt: number | null): Promise<ClosedLoopResult> {
+  return closedLoop(clients, forSeconds, (i) => add(queue, `${tag}-${i}`, runAt === null ? 0 : runAt - Date.now()));
 }
 
 /** Waits until Redis counts `target` completed jobs in all; returns the count reached. */
@@ -180,20 +162,12 @@ async function finishTimes(queue: Queue, ids: string[], timeoutMs: number): Prom
 
 /** Open loop at `rate`/s; end-to-end = finishedOn minus the moment the add was sent. */
 async function endToEnd(queue: Queue, tag: string, serverCpuMs: () => number): Promise<{ p50: number; p99: number; lost: number; cpuPerJobUs: number }> {
-  const sentAt = new Map<string, number>();
   const total = Math.round(rate * seconds);
+  const ids = Array.from({ length: total }, (_, i) => `${tag}-${i}`);
   const completedBefore = (await queue.getJobCounts('completed')).completed ?? 0;
   const cpuBefore = serverCpuMs();
-  const start = Date.now();
-  const inflight: Promise<boolean>[] = [];
-  for (let i = 0; i < total; i++) {
-    const wait = start + (i * 1000) / rate - Date.now();
-    if (wait > 1) await sleep(wait);
-    const id = `${tag}-${i}`;
-    sentAt.set(id, Date.now());
-    inflight.push(add(queue, id, 0));
-  }
-  await Promise.all(inflight);
+  const sentAtOf = await openLoop(rate, total, (i) => add(queue, ids[i]!, 0));
+  const sentAt = new Map(ids.map((id, i) => [id, sentAtOf[i]!]));
   // The CPU of running them, not of the lookups of their finish times that follow.
   await waitCompleted(queue, completedBefore + total, 60_000);
   const cpuPerJobUs = ((serverCpuMs() - cpuBefore) * 1000) / total;

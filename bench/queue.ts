@@ -46,6 +46,7 @@ import { partitionOf } from '../src/queue/partition-of.js';
 import type { Task } from '../src/queue/task.js';
 import { TestCluster, fullyReplicated } from '../test/support/taskraft-node.js';
 import { HttpPool } from './http-pool.js';
+import { type ClosedLoopResult, closedLoop, openLoop, pct, round, sleep } from './load-loops.js';
 import { processCpuMs } from './process-cpu.js';
 
 const { values } = parseArgs({
@@ -71,9 +72,6 @@ if (partitionCounts.some((p) => !(p >= 1 && p <= 1024)) || !(seconds > 0) || !(w
   process.exit(2);
 }
 
-const pct = (sorted: number[], p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!);
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const pools = new Map<string, HttpPool>();
 
@@ -115,32 +113,11 @@ async function submit(url: string, body: object): Promise<Task | null> {
  * Closed loop: `clients` clients, each submitting one task after the other, for `forSeconds`;
  * the tasks run at once, or only from `runAt` on (ms since the epoch).
  */
-async function submitThroughput(
-  urls: string[],
-  tag: string,
-  clients: number,
-  forSeconds: number,
-  runAt: number | null,
-): Promise<{ perSec: number; p50: number; p99: number; errors: number; ok: number }> {
-  const lat: number[] = [];
-  let errors = 0;
-  let n = 0;
-  const end = performance.now() + forSeconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      while (performance.now() < end) {
-        const i = n++;
-        const t0 = performance.now();
-        const id = `${tag}-${i}`;
-        const t = await submit(target(id, urls[(c + i) % urls.length]!), { type: 'noop', id, ...(runAt === null ? {} : { runAt }) });
-        if (t === null) errors++;
-        else lat.push(performance.now() - t0);
-      }
-    }),
-  );
-  lat.sort((a, b) => a - b);
-  return { perSec: lat.length / ((performance.now() - started) / 1000), p50: pct(lat, 50), p99: pct(lat, 99), errors, ok: lat.length };
+function submitThroughput(urls: string[], tag: string, clients: number, forSeconds: number, runAt: number | null): Promise<ClosedLoopResult> {
+  return closedLoop(clients, forSeconds, async (i, c) => {
+    const id = `${tag}-${i}`;
+    return (await submit(target(id, urls[(c + i) % urls.length]!), { type: 'noop', id, ...(runAt === null ? {} : { runAt }) })) !== null;
+  });
 }
 
 /**
@@ -150,26 +127,17 @@ async function submitThroughput(
  * tasks queue for a core at every hop, whatever latency the code has on a free machine.
  */
 async function endToEnd(urls: string[], tag: string, nodeCpuMs: () => number): Promise<{ offered: number; p50: number; p99: number; lost: number; cpuPerTaskUs: number }> {
-  const sentAt = new Map<string, number>();
   const total = Math.round(rate * seconds);
+  const ids = Array.from({ length: total }, (_, i) => `${tag}-${i}`);
   const cpuBefore = nodeCpuMs();
-  const start = Date.now();
-  const inflight: Promise<unknown>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / rate;
-    const wait = due - Date.now();
-    if (wait > 1) await sleep(wait);
-    const id = `${tag}-${i}`;
-    sentAt.set(id, Date.now());
-    inflight.push(submit(target(id, urls[i % urls.length]!), { type: 'noop', id }));
-  }
-  await Promise.all(inflight);
+  const sentAtOf = await openLoop(rate, total, (i) => submit(target(ids[i]!, urls[i % urls.length]!), { type: 'noop', id: ids[i]! }));
+  const sentAt = new Map(ids.map((id, i) => [id, sentAtOf[i]!]));
   const cpuPerTaskUs = ((nodeCpuMs() - cpuBefore) * 1000) / total;
-  const done = await collectCompleted(urls[0]!, tag, sentAt.size, 60_000);
+  const done = await collectCompleted(urls[0]!, tag, total, 60_000);
   const e2e: number[] = [];
   for (const [id, t] of done) e2e.push(t.finishedAt! - sentAt.get(id)!);
   e2e.sort((a, b) => a - b);
-  return { offered: rate, p50: pct(e2e, 50), p99: pct(e2e, 99), lost: sentAt.size - done.size, cpuPerTaskUs };
+  return { offered: rate, p50: pct(e2e, 50), p99: pct(e2e, 99), lost: total - done.size, cpuPerTaskUs };
 }
 
 /** A backlog that becomes due all at once; drain rate = backlog / (last finish - due time). */

@@ -6,7 +6,7 @@ import type { JoinReply } from '../generated/taskraft/cluster/JoinReply.js';
 import type { JoinMessage } from '../transport/cluster-rpc.js';
 import { ClusterWide } from './cluster-wide.js';
 import { statusOf } from './error-status.js';
-import { OVERSIZED_BODY_DRAIN_FACTOR, drainOversizedBody } from './oversized-body.js';
+import { drainOversizedBody } from './oversized-body.js';
 import { registerTaskRoutes, type TaskApi } from './task-routes.js';
 
 /** What the HTTP layer needs from the node (ClusterAgent provides it). */
@@ -47,7 +47,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       return reply.status(400).send({ code: 'ERR_BAD_REQUEST', message: err.message });
     }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      drainOversizedBody(req.raw, reply, bodyLimit * OVERSIZED_BODY_DRAIN_FACTOR);
+      drainOversizedBody(req.raw, reply, bodyLimit);
       return reply.status(413).send({ code: 'ERR_PAYLOAD_TOO_LARGE', message: `the request body is over the limit of ${bodyLimit} bytes` });
     }
     const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : statusOf(err.code);

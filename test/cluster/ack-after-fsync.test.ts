@@ -7,7 +7,8 @@ import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
 import { nodeId, type NodeId } from '../../src/raft/index.js';
 import { groupId, logEntryKey, type GroupId } from '../../src/storage/key-layout.js';
 import { RocksDatabase, type WriteOp } from '../../src/storage/rocks-database.js';
-import type { Frame, GroupEnvelope } from '../../src/transport/frame-codec.js';
+import type { GroupEnvelope } from '../../src/transport/frame-codec.js';
+import { framesByPeer } from '../support/frames-by-peer.js';
 import { KvStateMachine } from '../support/kv-state-machine.js';
 
 /**
@@ -63,14 +64,7 @@ describe('the host acknowledges a proposal only after a majority fsynced it', ()
         tickMs: 10,
         stateMachine: (g) => new KvStateMachine(g),
         send: (envelopes: GroupEnvelope[]) => {
-          const byPeer = new Map<NodeId, GroupEnvelope[]>();
-          for (const e of envelopes) {
-            const list = byPeer.get(e.message.to) ?? [];
-            list.push(structuredClone(e));
-            byPeer.set(e.message.to, list);
-          }
-          for (const [peer, list] of byPeer) {
-            const frame: Frame = { envelopes: list, quiesced: [] };
+          for (const [peer, frame] of framesByPeer(envelopes)) {
             setImmediate(() => byId.get(peer)?.host.receive(id, frame));
           }
         },

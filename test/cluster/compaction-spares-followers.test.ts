@@ -7,7 +7,8 @@ import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
 import { logIndex, nodeId, type NodeId } from '../../src/raft/index.js';
 import { groupId, type GroupId } from '../../src/storage/key-layout.js';
 import { RocksDatabase } from '../../src/storage/rocks-database.js';
-import type { Frame, GroupEnvelope } from '../../src/transport/frame-codec.js';
+import type { GroupEnvelope } from '../../src/transport/frame-codec.js';
+import { framesByPeer } from '../support/frames-by-peer.js';
 import { KvStateMachine } from '../support/kv-state-machine.js';
 
 /**
@@ -54,10 +55,7 @@ describe('log compaction on a leader', () => {
         raft: { maxInflightMsgs: 2, maxSizePerMsg: 4 * 64 },
         stateMachine: (g) => new KvStateMachine(g),
         send: (envelopes: GroupEnvelope[]) => {
-          const byPeer = new Map<NodeId, GroupEnvelope[]>();
-          for (const e of envelopes) byPeer.set(e.message.to, [...(byPeer.get(e.message.to) ?? []), structuredClone(e)]);
-          for (const [peer, list] of byPeer) {
-            const frame: Frame = { envelopes: list, quiesced: [] };
+          for (const [peer, frame] of framesByPeer(envelopes)) {
             const deliver = (): void => byId.get(peer)?.receive(id, frame);
             if (peer === slow) setTimeout(deliver, delayMs);
             else setImmediate(deliver);

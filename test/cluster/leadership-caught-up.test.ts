@@ -7,8 +7,10 @@ import { MultiRaftHost, type LeadershipMoment } from '../../src/cluster/multi-ra
 import { nodeId, type NodeId } from '../../src/raft/index.js';
 import { groupId, type GroupId } from '../../src/storage/key-layout.js';
 import { RocksDatabase } from '../../src/storage/rocks-database.js';
-import type { Frame, GroupEnvelope } from '../../src/transport/frame-codec.js';
+import type { GroupEnvelope } from '../../src/transport/frame-codec.js';
+import { framesByPeer } from '../support/frames-by-peer.js';
 import { KvStateMachine } from '../support/kv-state-machine.js';
+import { until } from '../support/until.js';
 
 /**
  * A leader that dies with an entry on its followers' disks but not yet known to be committed
@@ -26,11 +28,6 @@ interface Heard {
   /** Whether the old leader's last entry was applied on this host when it heard. */
   readonly inheritedApplied: boolean;
 }
-
-const until = async (ms: number, cond: () => boolean): Promise<boolean> => {
-  for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 5))) if (Date.now() > end) return false;
-  return true;
-};
 
 describe('MultiRaftHost.onLeadership after an election', () => {
   const dirs: string[] = [];
@@ -70,11 +67,8 @@ describe('MultiRaftHost.onLeadership after an election', () => {
           return sm;
         },
         send: (envelopes: GroupEnvelope[]) => {
-          const byPeer = new Map<NodeId, GroupEnvelope[]>();
-          for (const e of envelopes) byPeer.set(e.message.to, [...(byPeer.get(e.message.to) ?? []), structuredClone(e)]);
-          for (const [peer, list] of byPeer) {
+          for (const [peer, frame] of framesByPeer(envelopes)) {
             if (id === cutOff || peer === cutOff || peer === deaf) continue;
-            const frame: Frame = { envelopes: list, quiesced: [] };
             setImmediate(() => byId.get(peer)?.receive(id, frame));
           }
         },

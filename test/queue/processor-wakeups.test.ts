@@ -12,17 +12,9 @@ import { nodeId } from '../../src/raft/index.js';
 import { groupId, type GroupId } from '../../src/storage/key-layout.js';
 import { RocksDatabase } from '../../src/storage/rocks-database.js';
 import { SingleNodeQueue, taskSpec } from '../support/single-node-queue.js';
+import { until } from '../support/until.js';
 
 const HOUR = 3_600_000;
-
-/** Waits (at most `ms`) until `ok` holds; returns whether it did. */
-async function until(ms: number, ok: () => boolean): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
-    if (ok()) return true;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return ok();
-}
 
 // The processing loop used to poll every 10 ms, which woke every node 100 times a second for
 // nothing when idle. It now wakes when something falls due; with an hour-long poll these tasks
