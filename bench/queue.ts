@@ -4,11 +4,17 @@
  * over all three nodes, and:
  *   - submit throughput and latency, one task per request (closed loop, --seconds, once for each
  *     count of clients in --concurrency),
- *   - end-to-end latency, submit to completed, at a fixed offered load (--rate tasks/s),
+ *   - end-to-end latency, submit to completed, at fixed offered loads (--rate tasks/s: a run per
+ *     rate, in the order given; the main table shows the first),
  *   - drain throughput: a backlog of --backlog tasks becoming due at once, until all completed,
  *   - the CPU time the three nodes used per task submitted in each submit phase: far less noisy on
  *     a shared machine than throughput, it is the figure to compare changes by; and per task of
  *     the end-to-end run, which tells whether that run had the machine to itself or saturated it.
+ *
+ * A second table gives every end-to-end run: p50/p90/p99, the nodes' CPU per task, the cores they
+ * kept busy (their CPU time over the run's wall time; this machine has 2) and each node's CPU in
+ * ms per second. With several rates (e.g. --rate 100,300,1000) it is the curve of latency and CPU
+ * against the offered load.
  *
  * The submit phases measure the submit path alone, as the add benchmarks of queues such as BullMQ
  * do (no workers while jobs are added): their tasks are due only after the phase ends, then run
@@ -64,11 +70,12 @@ const partitionCounts = values.partitions.split(',').map(Number);
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const clientCounts = values.concurrency.split(',').map(Number);
-const rate = Number(values.rate);
+const rates = values.rate.split(',').map(Number);
+const rate = rates[0]!;
 const backlog = Number(values.backlog);
 const route = values.route;
-if (partitionCounts.some((p) => !(p >= 1 && p <= 1024)) || !(seconds > 0) || !(warmup >= 0) || clientCounts.some((c) => !(Number.isInteger(c) && c >= 1 && c <= 4096)) || !(rate > 0) || !(backlog >= 1) || !(route === 'spread' || route === 'leader')) {
-  console.error('usage: bench [--partitions 1,4,16,64] [--concurrency 64,256,1024] [--seconds S] [--warmup S] [--rate R] [--backlog N] [--route spread|leader]');
+if (partitionCounts.some((p) => !(p >= 1 && p <= 1024)) || !(seconds > 0) || !(warmup >= 0) || clientCounts.some((c) => !(Number.isInteger(c) && c >= 1 && c <= 4096)) || rates.some((r) => !(r > 0 && r <= 100_000)) || !(backlog >= 1) || !(route === 'spread' || route === 'leader')) {
+  console.error('usage: bench [--partitions 1,4,16,64] [--concurrency 64,256,1024] [--seconds S] [--warmup S] [--rate R[,R...]] [--backlog N] [--route spread|leader]');
   process.exit(2);
 }
 
@@ -120,24 +127,50 @@ function submitThroughput(urls: string[], tag: string, clients: number, forSecon
   });
 }
 
+interface EndToEnd {
+  readonly offered: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly lost: number;
+  readonly cpuPerTaskUs: number;
+  /** The nodes' CPU time over the run's wall time: cores kept busy (2 is all of this machine). */
+  readonly cores: number;
+  /** Each node's CPU, ms per second of the run. */
+  readonly nodeMsPerSec: readonly number[];
+}
+
 /**
- * Open loop at `rate`/s; end-to-end = the task's finishedAt minus the moment its submit was sent.
- * Also the CPU the nodes (`nodeCpuMs`) spent per task from the first submit to the last answer:
- * near 2,000,000 µs / rate (two cores' worth on this 2-core machine) the machine is saturated and
- * tasks queue for a core at every hop, whatever latency the code has on a free machine.
+ * Open loop at `offered`/s; end-to-end = the task's finishedAt minus the moment its submit was
+ * sent. Also the CPU the nodes (`nodeCpuMs`, one reading per node) spent from the first submit to
+ * the last answer: near 2,000,000 µs / offered per task (two cores' worth on this 2-core machine) the
+ * machine is saturated and tasks queue for a core at every hop, whatever latency the code has on a
+ * free machine.
  */
-async function endToEnd(urls: string[], tag: string, nodeCpuMs: () => number): Promise<{ offered: number; p50: number; p99: number; lost: number; cpuPerTaskUs: number }> {
-  const total = Math.round(rate * seconds);
+async function endToEnd(urls: string[], tag: string, offered: number, nodeCpuMs: () => number[]): Promise<EndToEnd> {
+  const total = Math.round(offered * seconds);
   const ids = Array.from({ length: total }, (_, i) => `${tag}-${i}`);
   const cpuBefore = nodeCpuMs();
-  const sentAtOf = await openLoop(rate, total, (i) => submit(target(ids[i]!, urls[i % urls.length]!), { type: 'noop', id: ids[i]! }));
+  const startedAt = performance.now();
+  const sentAtOf = await openLoop(offered, total, (i) => submit(target(ids[i]!, urls[i % urls.length]!), { type: 'noop', id: ids[i]! }));
+  const wallMs = performance.now() - startedAt;
+  const cpuMs = nodeCpuMs().map((ms, k) => ms - cpuBefore[k]!);
+  const cpuSumMs = cpuMs.reduce((a, b) => a + b, 0);
   const sentAt = new Map(ids.map((id, i) => [id, sentAtOf[i]!]));
-  const cpuPerTaskUs = ((nodeCpuMs() - cpuBefore) * 1000) / total;
   const done = await collectCompleted(urls[0]!, tag, total, 60_000);
   const e2e: number[] = [];
   for (const [id, t] of done) e2e.push(t.finishedAt! - sentAt.get(id)!);
   e2e.sort((a, b) => a - b);
-  return { offered: rate, p50: pct(e2e, 50), p99: pct(e2e, 99), lost: total - done.size, cpuPerTaskUs };
+  return {
+    offered,
+    p50: pct(e2e, 50),
+    p90: pct(e2e, 90),
+    p99: pct(e2e, 99),
+    lost: total - done.size,
+    cpuPerTaskUs: (cpuSumMs * 1000) / total,
+    cores: cpuSumMs / wallMs,
+    nodeMsPerSec: cpuMs.map((ms) => (ms * 1000) / wallMs),
+  };
 }
 
 /** A backlog that becomes due all at once; drain rate = backlog / (last finish - due time). */
@@ -210,6 +243,7 @@ async function collectCompleted(url: string, tag: string, expected: number, time
 }
 
 const rows: Record<string, number | string>[] = [];
+const e2eRows: Record<string, number | string>[] = [];
 let basePort = 21100;
 for (const partitions of partitionCounts) {
   const cluster = new TestCluster(basePort, {
@@ -241,11 +275,31 @@ for (const partitions of partitionCounts) {
     }
     // End-to-end latency first, on a cluster that has only the warm-up behind it: the submit
     // phases leave RocksDB hundreds of thousands of rows to compact, on CPU the nodes then share.
-    const nodeCpuMs = (): number => [1, 2, 3].reduce((sum, k) => sum + processCpuMs(cluster.node(k).child?.pid), 0);
-    await readLeaders(urls[0]!);
-    const slowBefore = await slowWrites(urls);
-    const e = await endToEnd(urls, `e${partitions}`, nodeCpuMs);
-    const eSlowWrites = (await slowWrites(urls)) - slowBefore;
+    const eachNodeCpuMs = (): number[] => [1, 2, 3].map((k) => processCpuMs(cluster.node(k).child?.pid));
+    const nodeCpuMs = (): number => eachNodeCpuMs().reduce((a, b) => a + b, 0);
+    const e2eRuns: { e: EndToEnd; slowWrites: number }[] = [];
+    for (const [k, offered] of rates.entries()) {
+      await readLeaders(urls[0]!);
+      const slowBefore = await slowWrites(urls);
+      const e = await endToEnd(urls, `e${partitions}r${k}`, offered, eachNodeCpuMs);
+      const run = { e, slowWrites: (await slowWrites(urls)) - slowBefore };
+      e2eRuns.push(run);
+      const row = {
+        partitions,
+        'offered/s': offered,
+        'p50 ms': round(e.p50),
+        'p90 ms': round(e.p90),
+        'p99 ms': round(e.p99),
+        'writes over 10 ms': run.slowWrites,
+        'node CPU µs/task': Math.round(e.cpuPerTaskUs),
+        'node cores': round(e.cores, 2),
+        'CPU ms/s by node': e.nodeMsPerSec.map((ms) => Math.round(ms)).join(' / '),
+        lost: e.lost,
+      };
+      e2eRows.push(row);
+      console.log(JSON.stringify(row));
+    }
+    const { e, slowWrites: eSlowWrites } = e2eRuns[0]!;
     const submitRows: Record<string, number>[] = [];
     let errors = 0;
     for (const clients of clientCounts) {
@@ -271,7 +325,7 @@ for (const partitions of partitionCounts) {
       });
     }
     const d = await drain(urls, `d${partitions}`);
-    errors += e.lost + (backlog - d.tasks);
+    errors += e2eRuns.reduce((n, r) => n + r.e.lost, 0) + (backlog - d.tasks);
     submitRows.forEach((r, k) => {
       const row: Record<string, number | string> =
         k > 0
@@ -296,9 +350,11 @@ for (const partitions of partitionCounts) {
 }
 
 console.log(
-  `\ntaskraft partition benchmark: 3 nodes + this load generator on one machine; noop tasks; ${warmup}s warm-up, then ${clientCounts.join('/')} closed-loop submitters for ${seconds}s each (tasks run after each phase); end-to-end at ${rate}/s; drain of ${backlog}; ${route === 'leader' ? 'submits sent to their partition leaders' : 'submits spread over all nodes'}`,
+  `\ntaskraft partition benchmark: 3 nodes + this load generator on one machine; noop tasks; ${warmup}s warm-up, then ${clientCounts.join('/')} closed-loop submitters for ${seconds}s each (tasks run after each phase); end-to-end at ${rates.join(', ')}/s (this table: ${rate}/s); drain of ${backlog}; ${route === 'leader' ? 'submits sent to their partition leaders' : 'submits spread over all nodes'}`,
 );
 console.table(rows);
+console.log('\nend-to-end runs (open loop, submit to completed); node cores: the three nodes\' CPU time over the run\'s wall time, of the 2 this machine has');
+console.table(e2eRows);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/queue.json', import.meta.url), JSON.stringify({ at: new Date().toISOString(), seconds, warmup, clients: clientCounts, rate, backlog, route, rows }, null, 2));
+writeFileSync(new URL('./results/queue.json', import.meta.url), JSON.stringify({ at: new Date().toISOString(), seconds, warmup, clients: clientCounts, rates, backlog, route, rows, endToEnd: e2eRows }, null, 2));
 console.log('wrote bench/results/queue.json');
