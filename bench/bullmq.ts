@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Job, Queue } from 'bullmq';
+import { describeKdamonds, runningKdamonds } from './kernel-damon.js';
 import { type ClosedLoopResult, closedLoop, openLoop, pct, round, sleep } from './load-loops.js';
 import { processCpuMs } from './process-cpu.js';
 
@@ -76,6 +77,8 @@ if (
   );
   process.exit(2);
 }
+const kdamonds = runningKdamonds();
+console.log(describeKdamonds(kdamonds));
 
 const QUEUE = 'bench';
 const WORKER_SCRIPT = fileURLToPath(new URL('./bullmq-worker.ts', import.meta.url));
@@ -240,10 +243,11 @@ try {
     `\nBullMQ peer benchmark: redis-server (AOF ${aof}) + ${workerCount} worker process(es) x ${workerConcurrency} + this load generator on one machine; no-op jobs; ${warmup}s warm-up, then ${clientCounts.join('/')} closed-loop adders for ${seconds}s each (jobs delayed past each phase); end-to-end at ${rate}/s; drain of ${backlog}`,
   );
   console.table(rows);
+  console.log(describeKdamonds(kdamonds));
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(
     new URL('./results/bullmq.json', import.meta.url),
-    JSON.stringify({ at: new Date().toISOString(), seconds, warmup, clients: clientCounts, rate, backlog, workers: workerCount, workerConcurrency, aof, rows }, null, 2),
+    JSON.stringify({ at: new Date().toISOString(), seconds, warmup, clients: clientCounts, rate, backlog, workers: workerCount, workerConcurrency, aof, rows, kdamonds }, null, 2),
   );
   console.log('wrote bench/results/bullmq.json');
 } finally {

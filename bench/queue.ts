@@ -53,6 +53,7 @@ import type { Task } from '../src/queue/task.js';
 import { TestCluster, fullyReplicated } from '../test/support/taskraft-node.js';
 import { HttpPool } from './http-pool.js';
 import { type ClosedLoopResult, closedLoop, openLoop, pct, round, sleep } from './load-loops.js';
+import { describeKdamonds, runningKdamonds } from './kernel-damon.js';
 import { processCpuMs } from './process-cpu.js';
 
 const { values } = parseArgs({
@@ -79,6 +80,9 @@ if (partitionCounts.some((p) => !(p >= 1 && p <= 1024)) || !(seconds > 0) || !(w
   process.exit(2);
 }
 
+
+const kdamonds = runningKdamonds();
+console.log(describeKdamonds(kdamonds));
 
 const pools = new Map<string, HttpPool>();
 
@@ -355,6 +359,7 @@ console.log(
 console.table(rows);
 console.log('\nend-to-end runs (open loop, submit to completed); node cores: the three nodes\' CPU time over the run\'s wall time, of the 2 this machine has');
 console.table(e2eRows);
+console.log(describeKdamonds(kdamonds));
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/queue.json', import.meta.url), JSON.stringify({ at: new Date().toISOString(), seconds, warmup, clients: clientCounts, rates, backlog, route, rows, endToEnd: e2eRows }, null, 2));
+writeFileSync(new URL('./results/queue.json', import.meta.url), JSON.stringify({ at: new Date().toISOString(), seconds, warmup, clients: clientCounts, rates, backlog, route, rows, endToEnd: e2eRows, kdamonds }, null, 2));
 console.log('wrote bench/results/queue.json');

@@ -30,6 +30,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KvCluster } from '../test/support/kv-cluster.js';
 import type { LoadReport } from '../test/support/kv-node-protocol.js';
+import { describeKdamonds, runningKdamonds } from './kernel-damon.js';
 
 const { values } = parseArgs({
   options: {
@@ -95,6 +96,8 @@ async function runLoad(cluster: KvCluster, led: number[][], groups: number, offe
   );
 }
 
+const kdamonds = runningKdamonds();
+console.log(describeKdamonds(kdamonds));
 const rows = [];
 let basePort = 17100;
 for (const groups of groupCounts) {
@@ -130,6 +133,7 @@ for (const groups of groupCounts) {
 
 console.log(`raft runtime: 3 processes on loopback, ${valueBytes}-byte entries over ${keys} keys, ${warmup}s warm-up, then ${seconds}s per run, closed loop with ${concurrency} writers for max, ${settle}s of the fixed load unmeasured before it is measured, RocksDB writes ${writer === 'worker' ? 'on a worker thread' : 'inline'}`);
 console.table(rows);
+console.log(describeKdamonds(kdamonds));
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/raft.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), seconds, warmup, settle, rate, concurrency, valueBytes, keys, writer, rows }, null, 2));
+writeFileSync(new URL('./results/raft.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), seconds, warmup, settle, rate, concurrency, valueBytes, keys, writer, rows, kdamonds }, null, 2));
 console.log('wrote bench/results/raft.json');
