@@ -290,7 +290,7 @@ for (const partitions of partitionCounts) {
       e2eRuns.push(run);
       const row = {
         partitions,
-        'offered/s': offered,
+        'offered/s': e.offered,
         'p50 ms': round(e.p50),
         'p90 ms': round(e.p90),
         'p99 ms': round(e.p99),
