@@ -72,7 +72,6 @@ const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const clientCounts = values.concurrency.split(',').map(Number);
 const rates = values.rate.split(',').map(Number);
-const rate = rates[0]!;
 const backlog = Number(values.backlog);
 const route = values.route;
 if (partitionCounts.some((p) => !(p >= 1 && p <= 1024)) || !(seconds > 0) || !(warmup >= 0) || clientCounts.some((c) => !(Number.isInteger(c) && c >= 1 && c <= 4096)) || rates.some((r) => !(r > 0 && r <= 100_000)) || !(backlog >= 1) || !(route === 'spread' || route === 'leader')) {
@@ -137,6 +136,8 @@ interface EndToEnd {
   readonly p90: number;
   readonly p99: number;
   readonly lost: number;
+  /** The nodes' writes over 10 ms from the first submit to the last task listed. */
+  readonly slowWrites: number;
   readonly cpuPerTaskUs: number;
   /** The nodes' CPU time over the run's wall time: cores kept busy (2 is all of this machine). */
   readonly cores: number;
@@ -146,14 +147,16 @@ interface EndToEnd {
 
 /**
  * Open loop at `offered`/s; end-to-end = the task's finishedAt minus the moment its submit was
- * sent. Also the CPU the nodes (`nodeCpuMs`, one reading per node) spent from the first submit to
- * the last answer: near 2,000,000 µs / offered per task (two cores' worth on this 2-core machine) the
- * machine is saturated and tasks queue for a core at every hop, whatever latency the code has on a
- * free machine.
+ * sent. Also the nodes' writes over 10 ms over the run, and the CPU they (`nodeCpuMs`, one reading
+ * per node) spent from the first submit to the last answer: near 2,000,000 µs / offered per task
+ * (two cores' worth on this 2-core machine) the machine is saturated and tasks queue for a core at
+ * every hop, whatever latency the code has on a free machine.
  */
 async function endToEnd(urls: string[], tag: string, offered: number, nodeCpuMs: () => number[]): Promise<EndToEnd> {
   const total = Math.round(offered * seconds);
   const ids = Array.from({ length: total }, (_, i) => `${tag}-${i}`);
+  await readLeaders(urls[0]!);
+  const slowBefore = await slowWrites(urls);
   const cpuBefore = nodeCpuMs();
   const startedAt = performance.now();
   const sentAtOf = await openLoop(offered, total, (i) => submit(target(ids[i]!, urls[i % urls.length]!), { type: 'noop', id: ids[i]! }));
@@ -167,6 +170,7 @@ async function endToEnd(urls: string[], tag: string, offered: number, nodeCpuMs:
   e2e.sort((a, b) => a - b);
   return {
     offered,
+    slowWrites: (await slowWrites(urls)) - slowBefore,
     p50: pct(e2e, 50),
     p90: pct(e2e, 90),
     p99: pct(e2e, 99),
@@ -281,20 +285,17 @@ for (const partitions of partitionCounts) {
     // phases leave RocksDB hundreds of thousands of rows to compact, on CPU the nodes then share.
     const eachNodeCpuMs = (): number[] => [1, 2, 3].map((k) => processCpuMs(cluster.node(k).child?.pid));
     const nodeCpuMs = (): number => eachNodeCpuMs().reduce((a, b) => a + b, 0);
-    const e2eRuns: { e: EndToEnd; slowWrites: number }[] = [];
+    const e2eRuns: EndToEnd[] = [];
     for (const [k, offered] of rates.entries()) {
-      await readLeaders(urls[0]!);
-      const slowBefore = await slowWrites(urls);
       const e = await endToEnd(urls, `e${partitions}r${k}`, offered, eachNodeCpuMs);
-      const run = { e, slowWrites: (await slowWrites(urls)) - slowBefore };
-      e2eRuns.push(run);
+      e2eRuns.push(e);
       const row = {
         partitions,
         'offered/s': e.offered,
         'p50 ms': round(e.p50),
         'p90 ms': round(e.p90),
         'p99 ms': round(e.p99),
-        'writes over 10 ms': run.slowWrites,
+        'writes over 10 ms': e.slowWrites,
         'node CPU µs/task': Math.round(e.cpuPerTaskUs),
         'node cores': round(e.cores, 2),
         'CPU ms/s by node': e.nodeMsPerSec.map((ms) => Math.round(ms)).join(' / '),
@@ -303,7 +304,7 @@ for (const partitions of partitionCounts) {
       e2eRows.push(row);
       console.log(JSON.stringify(row));
     }
-    const { e, slowWrites: eSlowWrites } = e2eRuns[0]!;
+    const e = e2eRuns[0]!;
     const submitRows: Record<string, number>[] = [];
     let errors = 0;
     for (const clients of clientCounts) {
@@ -329,16 +330,16 @@ for (const partitions of partitionCounts) {
       });
     }
     const d = await drain(urls, `d${partitions}`);
-    errors += e2eRuns.reduce((n, r) => n + r.e.lost, 0) + (backlog - d.tasks);
+    errors += e2eRuns.reduce((n, r) => n + r.lost, 0) + (backlog - d.tasks);
     submitRows.forEach((r, k) => {
       const row: Record<string, number | string> =
         k > 0
           ? r
           : {
               ...r,
-              [`e2e p50 ms @${rate}/s`]: round(e.p50),
-              [`e2e p99 ms @${rate}/s`]: round(e.p99),
-              'e2e writes over 10 ms': eSlowWrites,
+              [`e2e p50 ms @${e.offered}/s`]: round(e.p50),
+              [`e2e p99 ms @${e.offered}/s`]: round(e.p99),
+              'e2e writes over 10 ms': e.slowWrites,
               'e2e node CPU µs/task': Math.round(e.cpuPerTaskUs),
               'drain tasks/s': Math.round(d.perSec),
               errors,
@@ -354,7 +355,7 @@ for (const partitions of partitionCounts) {
 }
 
 console.log(
-  `\ntaskraft partition benchmark: 3 nodes + this load generator on one machine; noop tasks; ${warmup}s warm-up, then ${clientCounts.join('/')} closed-loop submitters for ${seconds}s each (tasks run after each phase); end-to-end at ${rates.join(', ')}/s (this table: ${rate}/s); drain of ${backlog}; ${route === 'leader' ? 'submits sent to their partition leaders' : 'submits spread over all nodes'}`,
+  `\ntaskraft partition benchmark: 3 nodes + this load generator on one machine; noop tasks; ${warmup}s warm-up, then ${clientCounts.join('/')} closed-loop submitters for ${seconds}s each (tasks run after each phase); end-to-end at ${rates.join(', ')}/s (this table: ${rates[0]}/s); drain of ${backlog}; ${route === 'leader' ? 'submits sent to their partition leaders' : 'submits spread over all nodes'}`,
 );
 console.table(rows);
 console.log('\nend-to-end runs (open loop, submit to completed); node cores: the three nodes\' CPU time over the run\'s wall time, of the 2 this machine has');

@@ -4,6 +4,11 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeKdamonds, runningKdamonds } from '../../bench/kernel-damon.js';
 
+const roots: string[] = [];
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+});
+
 /** A fake DAMON sysfs admin tree: path (relative) -> file content. */
 function adminTree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'taskraft-damon-'));
@@ -14,10 +19,6 @@ function adminTree(files: Record<string, string>): string {
   roots.push(root);
   return root;
 }
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
 
 /** The monitor machines of this kind boot with (read off one on 2026-12-02). */
 const PADDR_PAGEOUT = {
