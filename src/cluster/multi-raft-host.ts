@@ -181,6 +181,11 @@ export class MultiRaftHost {
   private durableOut: GroupEnvelope[] = [];
   /** Whether the next write must fsync. */
   private syncNext = false;
+  /**
+   * Whether the next write must start even if nothing staged is waited for (see startWrite): set
+   * by callers of writesSettled and by every tick, which bounds how long a deferred write waits.
+   */
+  private flushWanted = false;
   private writesStarted = 0;
   private writesDone = 0;
   /** Callers of writesSettled() waiting for a write to end. */
@@ -191,7 +196,7 @@ export class MultiRaftHost {
   private stopped = false;
   /** Told whenever this node becomes the leader of a group, and again once it is caught up (see onLeadership). */
   private readonly leadershipListeners: ((g: GroupId, moment: LeadershipMoment) => void)[] = [];
-  private readonly counters = { turns: 0, writes: 0, syncedWrites: 0, writeMs: 0, entriesPersisted: 0, messagesSent: 0, entriesApplied: 0, snapshotsMade: 0, snapshotsInstalled: 0, slowWrites: 0 };
+  private readonly counters = { turns: 0, writes: 0, syncedWrites: 0, writeMs: 0, entriesPersisted: 0, messagesSent: 0, entriesApplied: 0, snapshotsMade: 0, snapshotsInstalled: 0, slowWrites: 0, writesDeferred: 0 };
 
   private constructor(private readonly opts: MultiRaftHostOptions) {
     this.tickMs = opts.tickMs ?? 100;
@@ -526,6 +531,8 @@ export class MultiRaftHost {
     // One frame per peer per tick keeps liveness known without per-group heartbeats.
     this.opts.send([], { quiesced: notices, ping: [...peers] });
     this.expireRequests();
+    // What turns deferred (nothing waited for it) goes to disk within a tick.
+    this.flushWanted = true;
     this.schedule();
   }
 
@@ -653,14 +660,18 @@ export class MultiRaftHost {
     this.startWrite();
   }
 
-  /** Starts the next write unless one is in flight (its end starts the next). */
+  /**
+   * Starts the next write unless one is in flight (its end starts the next), or unless nothing
+   * staged is waited for (see DEFERRED_WRITE_MAX_OPS).
+   */
   private startWrite(): void {
     if (this.writing !== null) return;
     const outcome = this.outcome;
     const sync = this.syncNext;
+    const waitedFor = outcome.late.length > 0 || outcome.marks.length > 0 || outcome.terms.length > 0;
     if (this.batch.size() === 0 && !sync) {
       // Nothing to write and no write in flight: what waited for one is durable already.
-      if (outcome.late.length > 0 || outcome.marks.length > 0 || outcome.terms.length > 0) {
+      if (waitedFor) {
         this.outcome = emptyOutcome();
         this.release(outcome);
         // This turn's frame has left already: these need not wait for the next turn's.
@@ -668,6 +679,13 @@ export class MultiRaftHost {
       }
       return;
     }
+    // Marks of unsynced turns only repeat the last durable position (a commit index changed): a
+    // mark that moves it comes with entries, a snapshot or a new term, which the write must sync.
+    if (!sync && outcome.late.length === 0 && outcome.terms.length === 0 && !this.flushWanted && this.batch.size() < DEFERRED_WRITE_MAX_OPS) {
+      this.counters.writesDeferred++;
+      return;
+    }
+    this.flushWanted = false;
     this.outcome = emptyOutcome();
     this.syncNext = false;
     this.writesStarted++;
@@ -723,6 +741,7 @@ export class MultiRaftHost {
   /** Resolves once everything staged before the call is written (fsynced if `sync`). */
   private async writesSettled(sync: boolean): Promise<void> {
     if (sync && this.batch.size() > 0) this.syncNext = true;
+    this.flushWanted = true;
     this.startWrite();
     // Messages waiting with nothing staged wait only for the write in flight (see startWrite).
     const target = this.batch.size() > 0 ? this.writesStarted + 1 : this.writesStarted;
@@ -927,6 +946,18 @@ const emptyOutcome = (): WriteOutcome => ({ late: [], marks: [], terms: [] });
 
 /** A write slower than this counts in the `slowWrites` counter. */
 const SLOW_WRITE_MS = 10;
+
+/**
+ * A turn whose staged state nobody waits for (no acknowledgement, vote or leader's own copy that
+ * must be durable first, nothing to fsync: typically the effects of applying committed entries,
+ * with the applied index) does not start a write of its own: the state rides with the next write
+ * that something waits for, or with the first after the next tick. Nothing is lost by waiting:
+ * what such a write holds follows from the log, which is already durable, and writes stay in
+ * order, so the applied index on disk never passes the log; after a crash the entries are applied
+ * again. A leader otherwise wrote twice per round (its entries, then their effects once
+ * committed), each a trip to the writer thread. Past this many staged operations it writes anyway.
+ */
+const DEFERRED_WRITE_MAX_OPS = 4096;
 
 /** A leader's appends and heartbeats need nothing from the write of the turn that made them but
  * their term (see turn(), step 2 and HostedGroup.durableTerm); everything else (acknowledgements,

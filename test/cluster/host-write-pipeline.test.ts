@@ -6,9 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GroupBeingRemovedError } from '../../src/cluster/errors.js';
 import { MultiRaftHost, type MultiRaftHostOptions } from '../../src/cluster/multi-raft-host.js';
 import { logIndex, nodeId, term, type Message } from '../../src/raft/index.js';
-import { groupId } from '../../src/storage/key-layout.js';
+import { appliedKey, groupId, stateMachinePrefix } from '../../src/storage/key-layout.js';
 import { RocksDatabase, type WriteOp } from '../../src/storage/rocks-database.js';
 import type { GroupEnvelope } from '../../src/transport/frame-codec.js';
+import { decodeU64 } from '../../src/storage/codec.js';
 import { KvStateMachine } from '../support/kv-state-machine.js';
 
 /**
@@ -242,5 +243,43 @@ describe('the host write pipeline', () => {
     await host.flush();
     expect(writes.length).toBeGreaterThan(0);
     expect(writes.filter((w) => w.keys > 0 && !w.sync)).toEqual([]);
+  });
+  it('the effects of applying an entry start no write of their own: they ride with the next write something waits for, or a flush', async () => {
+    const gated = await freshDb();
+    const host = await openHost(gated, [], 60_000);
+    cleanups.push(() => host.stop());
+    host.createGroup(G, [a]);
+    await host.flush();
+    host.campaign(G);
+    await until('a leads', () => host.leaderOf(G) === a);
+    await host.flush();
+    const { writes, db } = gated;
+    const rowKey = new Uint8Array([...stateMachinePrefix(G), ...new TextEncoder().encode('k')]);
+    const applied = async (): Promise<number> => {
+      const v = await db.get(appliedKey(G));
+      return v === undefined ? 0 : Number(decodeU64(v));
+    };
+
+    writes.length = 0;
+    const index = (await host.propose(G, KvStateMachine.command('k', 'v'))) as number;
+    await sleep(50);
+    // One write: the entry, fsynced (a lone voter commits it once it is durable). Its effects
+    // (the row and the applied index) are staged, not written: nothing waits for them.
+    expect(writes.map((w) => w.sync)).toEqual([true]);
+    expect(await db.get(rowKey)).toBeUndefined();
+    expect(await applied()).toBeLessThan(index);
+    expect(host.stats().writesDeferred).toBeGreaterThan(0);
+
+    // The next entry's write carries them, in order before it.
+    const next = (await host.propose(G, KvStateMachine.command('k2', 'v2'))) as number;
+    await sleep(50);
+    expect(writes.map((w) => w.sync)).toEqual([true, true]);
+    expect(new TextDecoder().decode(await db.get(rowKey))).toBe('v');
+    expect(await applied()).toBeGreaterThanOrEqual(index);
+    expect(await applied()).toBeLessThan(next);
+
+    // A flush writes what is still staged.
+    await host.flush();
+    expect(await applied()).toBe(next);
   });
 });
