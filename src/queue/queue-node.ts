@@ -93,6 +93,8 @@ export class QueueNode {
   private readonly maxOps: number;
   private readonly maxInFlight: number;
   private newWork: NewWorkListener | null = null;
+  /** Operations this node sent to another node's leader, and those other nodes sent to it. */
+  private readonly routing = { forwardedOut: 0, forwardedIn: 0 };
 
   constructor(private readonly opts: QueueNodeOptions) {
     this.maxOps = opts.maxOpsPerEntry ?? 512;
@@ -101,6 +103,15 @@ export class QueueNode {
 
   partitionCount(): number {
     return this.opts.partitionCount();
+  }
+
+  /**
+   * Operations forwarded so far: sent by this node to a partition's leader elsewhere (requests
+   * that reached a node not leading their partition), and received from other nodes as leader.
+   * A client that sends each task to its leader (src/client) keeps both at zero.
+   */
+  routingStats(): Readonly<typeof this.routing> {
+    return { ...this.routing };
   }
 
   partitionOf(id: TaskId): GroupId {
@@ -193,6 +204,7 @@ export class QueueNode {
       return { ok: false, code: 'ERR_BAD_REQUEST', message: `operations are not JSON: ${(e as Error).message}` };
     }
     if (!Array.isArray(ops)) return { ok: false, code: 'ERR_BAD_REQUEST', message: 'operations must be a JSON array' };
+    this.routing.forwardedIn += ops.length;
     try {
       const results = await this.proposeHere(g, ops);
       return { ok: true, resultsJson: JSON.stringify(results) };
@@ -254,6 +266,7 @@ export class QueueNode {
     }
     const leader = this.leaderOf(g);
     if (leader === null || leader === this.opts.self) return MOVED;
+    this.routing.forwardedOut += ops.length;
     const reply = await this.opts.rpc.propose(nodeId(leader), g, JSON.stringify(ops), this.opts.requestTimeoutMs).catch((e: unknown) => this.unreachable<ProposeReply>(e));
     if (reply.ok) return JSON.parse(reply.resultsJson ?? '[]') as OpResult[];
     if (reply.code === 'ERR_NOT_LEADER') return MOVED;

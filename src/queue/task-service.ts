@@ -155,6 +155,7 @@ export class TaskService {
       byQueue,
       partitionCounters: totals,
       processor: this.processor.stats(),
+      routing: this.queue.routingStats(),
       raft: this.raftStats(),
     };
   }
