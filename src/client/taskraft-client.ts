@@ -77,11 +77,12 @@ export class TaskraftClient {
   /**
    * Submits many tasks: one `POST /tasks/batch` per leader (and per 1,000 tasks). Resolves with
    * the tasks in the order given. A failed request fails the whole call, but the batches that did
-   * reach their leaders are stored: submitting the same inputs again (with the IDs this call
-   * gave them, on the tasks it returned or in `ids`) creates nothing twice.
+   * reach their leaders are stored: to retry such a call without creating anything twice, give
+   * the tasks IDs of your own (`newTaskId()` in src/queue/task-ids.ts makes ones that sort by
+   * time) and submit the same inputs again.
    */
-  async submitMany(inputs: readonly SubmitInput[], ids: string[] = []): Promise<Task[]> {
-    const tasks = inputs.map((t, i) => ({ ...t, id: t.id ?? (ids[i] ??= newTaskId()) }));
+  async submitMany(inputs: readonly SubmitInput[]): Promise<Task[]> {
+    const tasks = inputs.map((t) => ({ ...t, id: t.id ?? newTaskId() }));
     await this.placementFresh();
     const groups = new Map<string | null, number[]>();
     tasks.forEach((t, i) => {
