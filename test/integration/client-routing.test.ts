@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TaskraftClient, TaskraftClientError } from '../../src/client/taskraft-client.js';
 import type { Task } from '../../src/queue/task.js';
@@ -10,6 +12,16 @@ import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
  * partitions is killed.
  */
 const BASE = 19710;
+const TASK_CLI = fileURLToPath(new URL('../../src/cli/task-cli.ts', import.meta.url));
+
+/** `npm run task -- ...args`, as a user runs it: exit code, stdout, stderr. */
+function taskCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', TASK_CLI, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (e, out, err) =>
+      resolve({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : -1, out, err }),
+    );
+  });
+}
 
 interface Routing {
   forwardedOut: number;
@@ -69,6 +81,32 @@ describe('the leader-aware client', () => {
     expect((missing as TaskraftClientError).code).toBe('ERR_TASK_NOT_FOUND');
     expect((missing as TaskraftClientError).status).toBe(404);
   }, 30_000);
+
+  it('serves the task command line: submit and wait, status, cancel, and clear errors', async () => {
+    const nodes = urls().join(',');
+    const sub = await taskCli(['submit', '--type', 'noop', '--payload', '{"n":1}', '--wait'], { TASKRAFT_NODES: nodes });
+    expect(sub.code).toBe(0);
+    const done = JSON.parse(sub.out) as Task;
+    expect(done.status).toBe('completed');
+    expect(done.payload).toEqual({ n: 1 });
+    const st = await taskCli(['status', done.id, '--nodes', nodes]);
+    expect(st.code).toBe(0);
+    expect((JSON.parse(st.out) as Task).id).toBe(done.id);
+    const ext = await taskCli(['submit', '--type', 'external', '--id', 'cli-1', '--delay-ms', '60000', '--nodes', nodes]);
+    expect((JSON.parse(ext.out) as Task).status).toBe('delayed');
+    const cancelled = await taskCli(['cancel', 'cli-1', '--nodes', nodes]);
+    expect((JSON.parse(cancelled.out) as Task).status).toBe('cancelled');
+
+    const badJson = await taskCli(['submit', '--type', 'noop', '--payload', '{nope', '--nodes', nodes]);
+    expect(badJson.code).toBe(2);
+    expect(badJson.err).toContain('--payload: not JSON');
+    const missing = await taskCli(['status', 'no-such-task', '--nodes', nodes]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('ERR_TASK_NOT_FOUND');
+    const invalid = await taskCli(['submit', '--type', 'no spaces', '--nodes', nodes]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.err).toMatch(/^ERR_/);
+  }, 90_000);
 
   it('keeps submitting through the death of the node leading the most partitions, creating nothing twice', async () => {
     const client = new TaskraftClient({ nodes: urls(), timeoutMs: 5_000 });
