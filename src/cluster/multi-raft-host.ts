@@ -532,7 +532,7 @@ export class MultiRaftHost {
     this.opts.send([], { quiesced: notices, ping: [...peers] });
     this.expireRequests();
     // What turns deferred (nothing waited for it) goes to disk within a tick.
-    this.flushWanted = true;
+    if (this.batch.size() > 0) this.flushWanted = true;
     this.schedule();
   }
 

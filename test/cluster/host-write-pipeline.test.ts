@@ -282,4 +282,18 @@ describe('the host write pipeline', () => {
     await host.flush();
     expect(await applied()).toBe(next);
   });
+  it('what a turn deferred reaches the disk within a tick, with nothing else to write', async () => {
+    const gated = await freshDb();
+    const host = await openHost(gated, [], 50);
+    cleanups.push(() => host.stop());
+    host.createGroup(G, [a]);
+    await host.flush();
+    await until('a leads', () => host.leaderOf(G) === a);
+    const index = (await host.propose(G, KvStateMachine.command('k', 'v'))) as number;
+    const rowKey = new Uint8Array([...stateMachinePrefix(G), ...new TextEncoder().encode('k')]);
+    await until('the applied index is on disk', () => gated.writes.some((w) => !w.sync), 2_000);
+    const v = await gated.db.get(appliedKey(G));
+    expect(v === undefined ? 0 : Number(decodeU64(v))).toBeGreaterThanOrEqual(index);
+    expect(new TextDecoder().decode(await gated.db.get(rowKey))).toBe('v');
+  });
 });
