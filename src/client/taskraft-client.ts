@@ -126,7 +126,8 @@ export class TaskraftClient {
   /**
    * Sends a request about task `id` to its partition's leader if known, else to any node; on a
    * node that cannot be reached or cannot serve it now (502/503/504), reads the placement again
-   * and tries once more elsewhere. Every request this client sends can be repeated safely.
+   * and tries elsewhere, up to once per node. Repeating a request changes no outcome: a submit of
+   * an existing ID returns that task, and a cancel of a cancelled one changes nothing.
    */
   private async request<T>(id: string, method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<{ status: number; body: T }> {
     await this.placementFresh();
@@ -146,16 +147,18 @@ export class TaskraftClient {
 
   private async send<T>(url: string, method: string, path: string, body: unknown, timeoutMs: number): Promise<{ ok: true; res: { status: number; body: T } } | { ok: false; error: TaskraftClientError }> {
     let res: Response;
+    let text: string;
     try {
       res = await fetch(`${url}${path}`, {
         method,
         signal: AbortSignal.timeout(timeoutMs),
         ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
       });
+      text = await res.text();
     } catch (e) {
+      // No answer, or the connection broke (or timed out) in the middle of one.
       return { ok: false, error: new TaskraftClientError('ERR_UNREACHABLE', `${url}: ${(e as Error).message}`, 0) };
     }
-    const text = await res.text();
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
