@@ -123,11 +123,51 @@ export class TaskraftClient {
     return (await this.request<Task>(id, 'DELETE', `/tasks/${encodeURIComponent(id)}`)).body;
   }
 
+  /** Re-drives a dead task (it becomes pending again, its attempts counted afresh). */
+  async retry(id: string): Promise<Task> {
+    return (await this.request<Task>(id, 'POST', `/tasks/${encodeURIComponent(id)}/retry`)).body;
+  }
+
+  /**
+   * For a remote worker: leases up to `max` (1..100) runnable tasks of `types` (all types if
+   * omitted) to `worker`, waiting up to `waitMs` (default 10 s, at most 30 s) for some. Each task
+   * comes with its `fencingToken`, which heartbeat, complete and fail must present. A claim goes to
+   * one node, which looks at every partition, and is not sent again elsewhere on a failure: a
+   * claim whose answer was lost leased tasks nobody runs (they return to the queue when their
+   * leases expire), and a second one would only lease more.
+   */
+  async claim(worker: string, opts: { readonly max?: number; readonly types?: readonly string[]; readonly waitMs?: number } = {}): Promise<Task[]> {
+    const waitMs = opts.waitMs ?? 10_000;
+    const body = { worker, max: opts.max ?? 1, waitMs, ...(opts.types === undefined ? {} : { types: opts.types }) };
+    const r = await this.send<{ tasks: Task[] }>(this.anyNode(), 'POST', '/workers/claim', body, this.timeoutMs + waitMs);
+    if (!r.ok) throw r.error;
+    return r.res.body.tasks;
+  }
+
+  /**
+   * Extends the lease of a claimed task. Like complete and fail, refused with ERR_STALE_TOKEN
+   * (409) once the lease was lost to another attempt. These are sent again elsewhere when a node
+   * does not answer; if the first did reach the leader, the second is refused (ERR_STALE_TOKEN
+   * or ERR_INVALID_STATE) but the task is as the first left it.
+   */
+  async heartbeat(id: string, token: number): Promise<Task> {
+    return (await this.request<Task>(id, 'POST', `/tasks/${encodeURIComponent(id)}/heartbeat`, { token })).body;
+  }
+
+  async complete(id: string, token: number, result: unknown = null): Promise<Task> {
+    return (await this.request<Task>(id, 'POST', `/tasks/${encodeURIComponent(id)}/complete`, { token, result })).body;
+  }
+
+  async fail(id: string, token: number, error: string): Promise<Task> {
+    return (await this.request<Task>(id, 'POST', `/tasks/${encodeURIComponent(id)}/fail`, { token, error })).body;
+  }
+
   /**
    * Sends a request about task `id` to its partition's leader if known, else to any node; on a
    * node that cannot be reached or cannot serve it now (502/503/504), reads the placement again
    * and tries elsewhere, up to once per node. Repeating a request changes no outcome: a submit of
-   * an existing ID returns that task, and a cancel of a cancelled one changes nothing.
+   * an existing ID returns that task, and a cancel of a cancelled one, or a complete with a token
+   * already used, changes nothing.
    */
   private async request<T>(id: string, method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<{ status: number; body: T }> {
     await this.placementFresh();

@@ -6,10 +6,11 @@ import type { Task } from '../../src/queue/task.js';
 import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
 
 /**
- * The leader-aware client (src/client) against 3 real node processes: its requests reach each
- * task's partition leader without a forward between nodes, it submits, reads, waits for and
- * cancels tasks, and it keeps submitting, without duplicates, when the node leading the most
- * partitions is killed.
+ * The leader-aware client (src/client) and the task command line against 3 real node processes:
+ * the client's requests reach each task's partition leader without a forward between nodes; it
+ * submits, reads, waits for, cancels and re-drives tasks, works as a remote worker with fencing
+ * tokens, and keeps submitting, without duplicates, when the node leading the most partitions is
+ * killed.
  */
 const BASE = 19710;
 const TASK_CLI = fileURLToPath(new URL('../../src/cli/task-cli.ts', import.meta.url));
@@ -43,7 +44,7 @@ describe('the leader-aware client', () => {
     return n;
   }
 
-  it('sends every request to its partition leader: no node forwards any of them', async () => {
+  it('sends every request to its partition leader: the nodes forward next to none of them', async () => {
     cluster.node(1).start();
     cluster.node(2).start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
     cluster.node(3).start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
@@ -107,6 +108,27 @@ describe('the leader-aware client', () => {
     expect(invalid.code).toBe(1);
     expect(invalid.err).toMatch(/^ERR_/);
   }, 90_000);
+
+  it('works as a remote worker: claims with fencing tokens, heartbeats, completes, fails to dead, re-drives', async () => {
+    const client = new TaskraftClient({ nodes: urls() });
+    const a = await client.submit({ type: 'client-work', payload: { n: 1 } });
+    const b = await client.submit({ type: 'client-work', payload: { n: 2 }, maxAttempts: 1 });
+    const claimed: Task[] = [];
+    for (let k = 0; k < 10 && claimed.length < 2; k++) claimed.push(...(await client.claim('w1', { max: 2, types: ['client-work'], waitMs: 1000 })));
+    expect(claimed.map((t) => t.id).sort()).toEqual([a.id, b.id].sort());
+    const ta = claimed.find((t) => t.id === a.id)!;
+    const tb = claimed.find((t) => t.id === b.id)!;
+    expect(ta.status).toBe('running');
+    expect((await client.heartbeat(ta.id, ta.fencingToken!)).status).toBe('running');
+    const stale = await client.complete(ta.id, ta.fencingToken! - 1, { no: true }).catch((e: unknown) => e);
+    expect((stale as TaskraftClientError).code).toBe('ERR_STALE_TOKEN');
+    expect((stale as TaskraftClientError).status).toBe(409);
+    const done = await client.complete(ta.id, ta.fencingToken!, { ok: 1 });
+    expect(done.status).toBe('completed');
+    expect(done.result).toEqual({ ok: 1 });
+    expect((await client.fail(tb.id, tb.fencingToken!, 'boom')).status).toBe('dead');
+    expect((await client.retry(tb.id)).status).toBe('pending');
+  }, 60_000);
 
   it('keeps submitting through the death of the node leading the most partitions, creating nothing twice', async () => {
     const client = new TaskraftClient({ nodes: urls(), timeoutMs: 5_000 });
