@@ -15,7 +15,8 @@ export interface TaskraftClientOptions {
 }
 
 /** An answer of the cluster that is not a success: `code` is the API's stable error code
- * (ERR_VALIDATION, ERR_NOT_FOUND, ...), or ERR_UNREACHABLE when no node answered. */
+ * (ERR_BAD_REQUEST, ERR_TASK_NOT_FOUND, ERR_STALE_TOKEN, ...), or ERR_UNREACHABLE when no node
+ * answered. */
 export class TaskraftClientError extends Error {
   constructor(
     readonly code: string,
@@ -24,6 +25,7 @@ export class TaskraftClientError extends Error {
     readonly status: number,
   ) {
     super(message);
+    this.name = 'TaskraftClientError';
   }
 }
 
@@ -42,8 +44,8 @@ const BATCH_MAX = 1000;
 /**
  * A client of a taskraft cluster's HTTP API that sends each task's requests straight to its
  * partition's leader. Any node would take them and forward them over gRPC, but the hop costs the
- * cluster CPU and the task latency (measured with 16 partitions at 1,000 tasks/s: end-to-end p99
- * 33 and 74 ms sent to leaders, 71 and 126 ms spread over the nodes).
+ * cluster CPU, and in some runs the task latency (README, "A client that sends each task to its
+ * leader").
  *
  * The client gives every task it submits an ID (unless the caller did), because the ID decides
  * the partition: it then knows the leader to send it to, and a submit it retries (the leader
