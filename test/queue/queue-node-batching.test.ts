@@ -28,6 +28,9 @@ describe('queue routing on the leader', () => {
 
   it('puts its own operations and forwarded ones from the same turn in one entry, each caller getting its own results', async () => {
     expect(host.leaderOf(g)).toBe(node.self);
+    // No write in flight: one that started before the counts below and ended after them would be
+    // counted among the synced writes but not among the writes started.
+    await host.flush();
     const before = host.stats().entriesPersisted;
     const writesBefore = host.stats();
     const local = Array.from({ length: 40 }, (_, i) => queue.op(g, { op: 'submit', task: spec(`local-${i}`) }));
