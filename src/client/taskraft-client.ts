@@ -173,9 +173,8 @@ export class TaskraftClient {
    */
   private async request<T>(id: string, method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<{ status: number; body: T }> {
     await this.placementFresh();
-    const first = this.leaderUrl(id) ?? this.anyNode();
     const tried = new Set<string>();
-    let url = first;
+    let url = this.leaderUrl(id) ?? this.anyNode();
     for (let attempt = 0; ; attempt++) {
       tried.add(url);
       const r = await this.send<T>(url, method, path, body, timeoutMs);

@@ -183,7 +183,8 @@ export class MultiRaftHost {
   private syncNext = false;
   /**
    * Whether the next write must start even if nothing staged is waited for (see startWrite): set
-   * by callers of writesSettled and by every tick, which bounds how long a deferred write waits.
+   * by callers of writesSettled, and by a tick that finds something staged, which bounds how long
+   * a deferred write waits.
    */
   private flushWanted = false;
   private writesStarted = 0;
@@ -668,10 +669,9 @@ export class MultiRaftHost {
     if (this.writing !== null) return;
     const outcome = this.outcome;
     const sync = this.syncNext;
-    const waitedFor = outcome.late.length > 0 || outcome.marks.length > 0 || outcome.terms.length > 0;
     if (this.batch.size() === 0 && !sync) {
       // Nothing to write and no write in flight: what waited for one is durable already.
-      if (waitedFor) {
+      if (outcome.late.length > 0 || outcome.marks.length > 0 || outcome.terms.length > 0) {
         this.outcome = emptyOutcome();
         this.release(outcome);
         // This turn's frame has left already: these need not wait for the next turn's.

@@ -57,6 +57,18 @@ function appendFromB(host: MultiRaftHost): void {
   host.receive(b, { envelopes: [{ group: G, message: { type: 'app', from: b, to: a, term: term(2), index: logIndex(1), logTerm: term(1), commit: logIndex(1), entries: [entry] } }], quiesced: [] });
 }
 
+/** The value of the KV machine's row `key` of group G on disk, decoded, if written. */
+async function rowOnDisk(db: RocksDatabase, key: string): Promise<string | undefined> {
+  const v = await db.get(new Uint8Array([...stateMachinePrefix(G), ...new TextEncoder().encode(key)]));
+  return v === undefined ? undefined : new TextDecoder().decode(v);
+}
+
+/** Group G's applied index on disk (0 before any is written). */
+async function appliedOnDisk(db: RocksDatabase): Promise<number> {
+  const v = await db.get(appliedKey(G));
+  return v === undefined ? 0 : Number(decodeU64(v));
+}
+
 async function until(what: string, ok: () => boolean, ms = 5_000): Promise<void> {
   for (const end = Date.now() + ms; !ok(); await sleep(5)) if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
 }
@@ -244,6 +256,7 @@ describe('the host write pipeline', () => {
     expect(writes.length).toBeGreaterThan(0);
     expect(writes.filter((w) => w.keys > 0 && !w.sync)).toEqual([]);
   });
+
   it('the effects of applying an entry start no write of their own: they ride with the next write something waits for, or a flush', async () => {
     const gated = await freshDb();
     const host = await openHost(gated, [], 60_000);
@@ -254,11 +267,6 @@ describe('the host write pipeline', () => {
     await until('a leads', () => host.leaderOf(G) === a);
     await host.flush();
     const { writes, db } = gated;
-    const rowKey = new Uint8Array([...stateMachinePrefix(G), ...new TextEncoder().encode('k')]);
-    const applied = async (): Promise<number> => {
-      const v = await db.get(appliedKey(G));
-      return v === undefined ? 0 : Number(decodeU64(v));
-    };
 
     writes.length = 0;
     const index = (await host.propose(G, KvStateMachine.command('k', 'v'))) as number;
@@ -266,22 +274,23 @@ describe('the host write pipeline', () => {
     // One write: the entry, fsynced (a lone voter commits it once it is durable). Its effects
     // (the row and the applied index) are staged, not written: nothing waits for them.
     expect(writes.map((w) => w.sync)).toEqual([true]);
-    expect(await db.get(rowKey)).toBeUndefined();
-    expect(await applied()).toBeLessThan(index);
+    expect(await rowOnDisk(db, 'k')).toBeUndefined();
+    expect(await appliedOnDisk(db)).toBeLessThan(index);
     expect(host.stats().writesDeferred).toBeGreaterThan(0);
 
     // The next entry's write carries them, in order before it.
     const next = (await host.propose(G, KvStateMachine.command('k2', 'v2'))) as number;
     await sleep(50);
     expect(writes.map((w) => w.sync)).toEqual([true, true]);
-    expect(new TextDecoder().decode(await db.get(rowKey))).toBe('v');
-    expect(await applied()).toBeGreaterThanOrEqual(index);
-    expect(await applied()).toBeLessThan(next);
+    expect(await rowOnDisk(db, 'k')).toBe('v');
+    expect(await appliedOnDisk(db)).toBeGreaterThanOrEqual(index);
+    expect(await appliedOnDisk(db)).toBeLessThan(next);
 
     // A flush writes what is still staged.
     await host.flush();
-    expect(await applied()).toBe(next);
+    expect(await appliedOnDisk(db)).toBe(next);
   });
+
   it('what a turn deferred reaches the disk within a tick, with nothing else to write', async () => {
     const gated = await freshDb();
     const host = await openHost(gated, [], 50);
@@ -290,10 +299,8 @@ describe('the host write pipeline', () => {
     await host.flush();
     await until('a leads', () => host.leaderOf(G) === a);
     const index = (await host.propose(G, KvStateMachine.command('k', 'v'))) as number;
-    const rowKey = new Uint8Array([...stateMachinePrefix(G), ...new TextEncoder().encode('k')]);
     await until('the applied index is on disk', () => gated.writes.some((w) => !w.sync), 2_000);
-    const v = await gated.db.get(appliedKey(G));
-    expect(v === undefined ? 0 : Number(decodeU64(v))).toBeGreaterThanOrEqual(index);
-    expect(new TextDecoder().decode(await gated.db.get(rowKey))).toBe('v');
+    expect(await appliedOnDisk(gated.db)).toBeGreaterThanOrEqual(index);
+    expect(await rowOnDisk(gated.db, 'k')).toBe('v');
   });
 });
