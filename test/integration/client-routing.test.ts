@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TaskraftClient, TaskraftClientError } from '../../src/client/taskraft-client.js';
 import type { Task } from '../../src/queue/task.js';
 import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
+import { NODE_TEST_PORTS } from '../support/ports.js';
 
 /**
  * The leader-aware client (src/client) and the task command line against 3 real node processes:
@@ -12,7 +13,7 @@ import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
  * tokens, and keeps submitting, without duplicates, when the node leading the most partitions is
  * killed.
  */
-const BASE = 19710;
+const BASE = NODE_TEST_PORTS.clientRouting;
 const TASK_CLI = fileURLToPath(new URL('../../src/cli/task-cli.ts', import.meta.url));
 
 /** `npm run task -- ...args`, as a user runs it: exit code, stdout, stderr. */

@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClusterView } from '../../src/cluster/cluster-view.js';
 import { TestCluster, threeVotersAmong } from '../support/taskraft-node.js';
+import { NODE_TEST_PORTS } from '../support/ports.js';
+
+const BASE = NODE_TEST_PORTS.clusterFailover;
 
 /**
  * Issue 4's failure handling with real processes: a leader's node killed and restarted within
@@ -10,14 +13,14 @@ import { TestCluster, threeVotersAmong } from '../support/taskraft-node.js';
 const P = 8;
 
 describe('cluster failover with real processes', () => {
-  const cluster = new TestCluster(19410, { PARTITIONS: String(P) });
+  const cluster = new TestCluster(BASE, { PARTITIONS: String(P) });
   afterAll(() => cluster.destroy(), 30_000);
   const all = ['node-1', 'node-2', 'node-3', 'node-4'];
   let view: ClusterView;
 
   it('four nodes converge', async () => {
     cluster.node(1).start();
-    for (const k of [2, 3, 4]) cluster.node(k).start({ JOIN_ADDR: `127.0.0.1:${19410}` });
+    for (const k of [2, 3, 4]) cluster.node(k).start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
     view = await cluster.waitFor('4 live nodes, balanced', 60_000, (v) => v.nodes.filter((n) => n.live).length === 4 && v.balanced && threeVotersAmong(v, all));
   }, 90_000);
 
@@ -35,7 +38,7 @@ describe('cluster failover with real processes', () => {
       }),
     );
     console.log(`cluster: ${busiest.id} (leading ${led.length} partitions) killed; all led elsewhere after ${Date.now() - killedAt} ms`);
-    victim.start({ JOIN_ADDR: `127.0.0.1:${19410 + (busiest.id === 'node-1' ? 1 : 0)}` });
+    victim.start({ JOIN_ADDR: `127.0.0.1:${BASE + (busiest.id === 'node-1' ? 1 : 0)}` });
     const back = await cluster.waitFor(`${busiest.id} back and holding replicas`, 30_000, (v) => {
       const n = v.nodes.find((x) => x.id === busiest.id);
       return n?.live === true && n.partitionsHeld.length > 0 && v.balanced;

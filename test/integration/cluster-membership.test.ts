@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClusterView } from '../../src/cluster/cluster-view.js';
 import { TestCluster, fullyReplicated, maxLed, threeVotersAmong } from '../support/taskraft-node.js';
+import { NODE_TEST_PORTS } from '../support/ports.js';
+
+const BASE = NODE_TEST_PORTS.clusterMembership;
 
 /**
  * Issue 4 with real node processes, started the way a user starts them (NODE_ID, HTTP_ADDR,
@@ -10,7 +13,7 @@ import { TestCluster, fullyReplicated, maxLed, threeVotersAmong } from '../suppo
 const P = 8;
 
 describe('cluster membership with real processes', () => {
-  const cluster = new TestCluster(19310, { PARTITIONS: String(P) });
+  const cluster = new TestCluster(BASE, { PARTITIONS: String(P) });
   afterAll(() => cluster.destroy(), 30_000);
   const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `node-${i + 1}`);
   let converged3: ClusterView;
@@ -70,7 +73,7 @@ describe('cluster membership with real processes', () => {
   }, 90_000);
 
   it('a node ID the cluster knows is refused on a fresh data directory, and the cluster carries on', async () => {
-    const copy = cluster.stranger('node-2', 19310 + 5);
+    const copy = cluster.stranger('node-2', BASE + 5);
     copy.start({ JOIN_ADDR: cluster.node(1).url.replace('http://', '') });
     expect(await copy.waitExit(30_000)).toBe(1);
     expect(copy.output.join('\n')).toContain('ERR_NODE_ID_IN_USE');

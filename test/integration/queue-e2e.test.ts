@@ -6,6 +6,9 @@ import type { Task } from '../../src/queue/task.js';
 import { nodeId } from '../../src/raft/index.js';
 import { QueueRpc } from '../../src/transport/queue-rpc.js';
 import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
+import { NODE_TEST_PORTS } from '../support/ports.js';
+
+const BASE = NODE_TEST_PORTS.queueE2e;
 
 /**
  * The queue end to end on 3 real node processes: tasks submitted to every node's HTTP port while
@@ -18,7 +21,7 @@ const TOTAL = 2000;
 
 describe('task queue end to end with real processes', () => {
   const handlers = fileURLToPath(new URL('../fixtures/user-handlers.mjs', import.meta.url));
-  const cluster = new TestCluster(19610, { PARTITIONS: String(P), CONCURRENCY: '32', HANDLERS: handlers });
+  const cluster = new TestCluster(BASE, { PARTITIONS: String(P), CONCURRENCY: '32', HANDLERS: handlers });
   afterAll(() => cluster.destroy(), 30_000);
   const nodes = [1, 2, 3].map((k) => cluster.node(k));
 
@@ -33,8 +36,8 @@ describe('task queue end to end with real processes', () => {
 
   it('starts a 3-node cluster', async () => {
     nodes[0]!.start();
-    nodes[1]!.start({ JOIN_ADDR: '127.0.0.1:19610' });
-    nodes[2]!.start({ JOIN_ADDR: '127.0.0.1:19610' });
+    nodes[1]!.start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
+    nodes[2]!.start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
     await cluster.waitFor('3 voters everywhere, balanced', 60_000, (v) => fullyReplicated(v, ['node-1', 'node-2', 'node-3']) && v.balanced);
   }, 90_000);
 
@@ -55,7 +58,7 @@ describe('task queue end to end with real processes', () => {
         if (i === TOTAL / 3 && !killed) {
           killed = true;
           await victim.kill('SIGKILL');
-          setTimeout(() => victim.start({ JOIN_ADDR: `127.0.0.1:${victimIndex === 0 ? 19611 : 19610}` }), 1500);
+          setTimeout(() => victim.start({ JOIN_ADDR: `127.0.0.1:${victimIndex === 0 ? BASE + 1 : BASE}` }), 1500);
         }
         const body = {
           id: `e2e-${i}`,
@@ -178,8 +181,8 @@ describe('task queue end to end with real processes', () => {
     expect(r.status).toBe(201);
     const done = await nodes[0]!.getJson<Task>('/tasks/user-1/wait?timeout=10000');
     expect(done.body).toMatchObject({ status: 'completed', result: { text: 'HELLO', token: expect.any(Number) } });
-    const broken = cluster.stranger('node-9', 19610 + 8);
-    broken.start({ HANDLERS: '/nonexistent/handlers.mjs', JOIN_ADDR: '127.0.0.1:19610' });
+    const broken = cluster.stranger('node-9', BASE + 8);
+    broken.start({ HANDLERS: '/nonexistent/handlers.mjs', JOIN_ADDR: `127.0.0.1:${BASE}` });
     expect(await broken.waitExit(30_000)).toBe(1);
     expect(broken.output.join('\n')).toContain('ERR_HANDLERS');
   }, 60_000);

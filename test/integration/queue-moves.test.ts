@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/queue/task.js';
 import { TestCluster, fullyReplicated, threeVotersAmong } from '../support/taskraft-node.js';
+import { NODE_TEST_PORTS } from '../support/ports.js';
+
+const BASE = NODE_TEST_PORTS.queueMoves;
 
 /**
  * Tasks survive partitions moving between nodes: with snapshots taken every 50 entries and the log
@@ -12,14 +15,14 @@ const P = 4;
 const N = 300;
 
 describe('tasks through replica moves (snapshot transfer)', () => {
-  const cluster = new TestCluster(19810, { PARTITIONS: String(P), SNAPSHOT_ENTRIES: '50', KEEP_ENTRIES: '10' });
+  const cluster = new TestCluster(BASE, { PARTITIONS: String(P), SNAPSHOT_ENTRIES: '50', KEEP_ENTRIES: '10' });
   afterAll(() => cluster.destroy(), 30_000);
   const ids = Array.from({ length: N }, (_, i) => `mv-${i}`);
 
   it('keeps every pending task while node-4 and node-5 join and node-1 is decommissioned', async () => {
     cluster.node(1).start();
-    cluster.node(2).start({ JOIN_ADDR: '127.0.0.1:19810' });
-    cluster.node(3).start({ JOIN_ADDR: '127.0.0.1:19810' });
+    cluster.node(2).start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
+    cluster.node(3).start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
     await cluster.waitFor('3 nodes', 60_000, (v) => fullyReplicated(v, ['node-1', 'node-2', 'node-3']) && v.balanced);
     // Submitted one at a time, so that each is an entry of its own (a leader puts concurrent ones in
     // one entry) and every partition's log passes the snapshot threshold several times.
@@ -27,8 +30,8 @@ describe('tasks through replica moves (snapshot transfer)', () => {
       const r = await cluster.node(1 + (i % 3)).post<Task>('/tasks/submit', { id, type: 'external', payload: { i } });
       expect(r.status).toBe(201);
     }
-    cluster.node(4).start({ JOIN_ADDR: '127.0.0.1:19811', LOG_LEVEL: 'info' });
-    cluster.node(5).start({ JOIN_ADDR: '127.0.0.1:19812' });
+    cluster.node(4).start({ JOIN_ADDR: `127.0.0.1:${BASE + 1}`, LOG_LEVEL: 'info' });
+    cluster.node(5).start({ JOIN_ADDR: `127.0.0.1:${BASE + 2}` });
     await cluster.waitFor('5 nodes, balanced', 90_000, (v) => v.nodes.filter((n) => n.live).length === 5 && v.balanced);
     const r = await cluster.node(2).post('/cluster/nodes/node-1/decommission');
     expect(r.status).toBe(202);

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KvCluster } from '../support/kv-cluster.js';
 import type { GroupDump } from '../support/kv-node-protocol.js';
+import { KV_TEST_PORTS } from '../support/ports.js';
 
 // A node process writes through the real storage under load and is killed with SIGKILL at seeded
 // random moments. After each restart, every write it acknowledged (acknowledged = applied after a
@@ -26,7 +27,7 @@ describe(`crash safety (seed ${SEED}; replay with CRASH_SEED=${SEED})`, () => {
   const cluster = new KvCluster({
     size: 1,
     groups: GROUPS,
-    basePort: 18600,
+    basePort: KV_TEST_PORTS.crashSafety,
     tickMs: 20,
     extraEnv: { SNAPSHOT_ENTRIES: '150', KEEP_ENTRIES: '40' },
   });

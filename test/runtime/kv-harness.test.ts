@@ -1,11 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KvCluster } from '../support/kv-cluster.js';
+import { KV_TEST_PORTS } from '../support/ports.js';
 
 // Requests racing a SIGKILL must all settle, as failures, without hanging and without uncaught
 // errors. (A CI run once hit EPIPE from exactly this race and failed on the uncaught error; this
 // test exercises the race but does not reproduce that narrow window reliably.)
 describe('kv node harness', () => {
-  const cluster = new KvCluster({ size: 1, groups: 1, basePort: 18900, tickMs: 20 });
+  const cluster = new KvCluster({ size: 1, groups: 1, basePort: KV_TEST_PORTS.kvHarness, tickMs: 20 });
   afterAll(() => cluster.destroy());
 
   it('requests racing a SIGKILL settle (as failures) without uncaught errors', async () => {

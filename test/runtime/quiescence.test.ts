@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KvCluster } from '../support/kv-cluster.js';
+import { KV_TEST_PORTS } from '../support/ports.js';
 
 // Idle groups must cost next to nothing: once nothing is pending, a leader puts its group to sleep
 // and its followers follow, so an idle node's traffic is one liveness frame per peer per tick,
@@ -40,7 +41,7 @@ const asleepByNode = async (cluster: KvCluster, groups: number, polls: number): 
 };
 
 describe('quiescence of idle groups (3 node processes, 64 groups)', () => {
-  const cluster = new KvCluster({ size: 3, groups: GROUPS, basePort: 18800, tickMs: 50 });
+  const cluster = new KvCluster({ size: 3, groups: GROUPS, basePort: KV_TEST_PORTS.quiescence, tickMs: 50 });
   afterAll(() => cluster.destroy());
 
   const messagesSent = async (): Promise<number[]> =>
@@ -75,7 +76,7 @@ describe('quiescence of idle groups (3 node processes, 64 groups)', () => {
 });
 
 describe('quiescence with the shortest idle time asked for (QUIESCE_TICKS=1)', () => {
-  const cluster = new KvCluster({ size: 3, groups: 8, basePort: 18950, tickMs: 50, extraEnv: { QUIESCE_TICKS: '1' } });
+  const cluster = new KvCluster({ size: 3, groups: 8, basePort: KV_TEST_PORTS.quiescenceQuiet, tickMs: 50, extraEnv: { QUIESCE_TICKS: '1' } });
   afterAll(() => cluster.destroy());
 
   // Followers learn a commit index from the heartbeats of idle ticks (the host skips commit-only

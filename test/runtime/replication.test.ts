@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KvCluster, type KvNodeProcess } from '../support/kv-cluster.js';
 import type { GroupDump } from '../support/kv-node-protocol.js';
+import { KV_TEST_PORTS } from '../support/ports.js';
 
 // Three node processes (real gRPC, real RocksDB) each hosting 64 groups of the test KV machine.
 // Writes go on while one node is killed with SIGKILL and restarted, and while another is cut off
@@ -10,7 +11,7 @@ import type { GroupDump } from '../support/kv-node-protocol.js';
 const GROUPS = 64;
 
 describe('replication across 3 node processes', () => {
-  const cluster = new KvCluster({ size: 3, groups: GROUPS, basePort: 18700, tickMs: 50 });
+  const cluster = new KvCluster({ size: 3, groups: GROUPS, basePort: KV_TEST_PORTS.replication, tickMs: 50 });
   afterAll(() => cluster.destroy());
 
   it('loses no acknowledged write through a SIGKILL, a restart and a partition', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KvCluster } from '../support/kv-cluster.js';
 import type { GroupDump } from '../support/kv-node-protocol.js';
+import { KV_TEST_PORTS } from '../support/ports.js';
 
 // Compaction records only a point in the log; the snapshot a lagging follower needs is made from
 // the state machine when the leader needs to send it. Here a follower is cut off while the leader
@@ -10,7 +11,7 @@ import type { GroupDump } from '../support/kv-node-protocol.js';
 const GROUPS = 2;
 
 describe('snapshots made on demand for a follower behind the compacted log', () => {
-  const cluster = new KvCluster({ size: 3, groups: GROUPS, basePort: 18500, tickMs: 50, extraEnv: { SNAPSHOT_ENTRIES: '50', KEEP_ENTRIES: '10' } });
+  const cluster = new KvCluster({ size: 3, groups: GROUPS, basePort: KV_TEST_PORTS.snapshotOnDemand, tickMs: 50, extraEnv: { SNAPSHOT_ENTRIES: '50', KEEP_ENTRIES: '10' } });
   afterAll(() => cluster.destroy());
 
   const stats = async (i: number): Promise<{ snapshotsMade: number; snapshotsInstalled: number }> => {
