@@ -87,4 +87,4 @@ for (let k = 2; k <= NODES; k++) {
 }
 const urls = Array.from({ length: NODES }, (_, i) => `http://127.0.0.1:${base + i}`);
 console.log(`\ntaskraft: ${NODES} nodes up\n${urls.map((u, i) => `  node-${i + 1}  ${u}`).join('\n')}\n`);
-console.log(`try:  curl -s ${urls[1]}/cluster\n      curl -s ${urls[2]}/health\nCtrl+C stops all three.\n`);
+console.log(`dashboard:  ${urls[0]}/dashboard  (any node serves it)\ntry:  curl -s ${urls[1]}/cluster\n      curl -s ${urls[2]}/health\nCtrl+C stops all three.\n`);

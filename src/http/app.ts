@@ -5,6 +5,7 @@ import type { ClusterView } from '../cluster/cluster-view.js';
 import type { JoinReply } from '../generated/taskraft/cluster/JoinReply.js';
 import type { JoinMessage } from '../transport/cluster-rpc.js';
 import { ClusterWide } from './cluster-wide.js';
+import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
 import { statusOf } from './error-status.js';
 import { drainOversizedBody } from './oversized-body.js';
 import { registerTaskRoutes, type TaskApi } from './task-routes.js';
@@ -98,6 +99,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
   );
 
-  if (deps.tasks !== undefined) registerTaskRoutes(app, deps.tasks, new ClusterWide(() => deps.cluster.view()));
+  if (deps.tasks !== undefined) {
+    registerTaskRoutes(app, deps.tasks, new ClusterWide(() => deps.cluster.view()));
+    app.get('/dashboard', async (_req, reply) =>
+      reply
+        .header('content-security-policy', DASHBOARD_CSP)
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'no-referrer')
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(DASHBOARD_HTML),
+    );
+    app.get('/', async (_req, reply) => reply.redirect('/dashboard'));
+  }
   return app;
 }
