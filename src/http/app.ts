@@ -6,6 +6,7 @@ import type { JoinReply } from '../generated/taskraft/cluster/JoinReply.js';
 import type { JoinMessage } from '../transport/cluster-rpc.js';
 import { ClusterWide } from './cluster-wide.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
+import { METRICS_CONTENT_TYPE, processFigures, renderMetrics } from './metrics.js';
 import { statusOf } from './error-status.js';
 import { drainOversizedBody } from './oversized-body.js';
 import { registerTaskRoutes, type TaskApi } from './task-routes.js';
@@ -111,6 +112,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         .send(DASHBOARD_HTML),
     );
     app.get('/', async (_req, reply) => reply.redirect('/dashboard'));
+    const tasks = deps.tasks;
+    app.get('/metrics', async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(renderMetrics(deps.nodeId, tasks.metrics(), processFigures())));
   }
   return app;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ListFilter } from '../queue/list-tasks.js';
-import type { SubmitInput } from '../queue/task-service.js';
+import type { NodeMetrics, SubmitInput } from '../queue/task-service.js';
 import type { Task, TaskStatus } from '../queue/task.js';
 import { TASK_ID_PATTERN } from '../queue/task-ids.js';
 import type { ClusterWide } from './cluster-wide.js';
@@ -14,6 +14,7 @@ export interface TaskApi {
   retry(id: string): Promise<Task>;
   list(f: ListFilter): { tasks: Task[]; nextCursor: string | null };
   stats(): Record<string, unknown>;
+  metrics(): NodeMetrics;
   claimFor(owner: string, max: number, types: readonly string[] | null, waitMs: number): Promise<Task[]>;
   finish(id: string, token: number, outcome: { kind: 'extend' } | { kind: 'complete'; result: unknown } | { kind: 'fail'; error: string }): Promise<Task>;
 }

@@ -3,7 +3,7 @@ import type { OpResult } from './commands.js';
 import { QueueError } from './errors.js';
 import type { Processor } from './processor.js';
 import type { QueueNode } from './queue-node.js';
-import type { QueueStateMachine } from './queue-state-machine.js';
+import type { QueueCounters, QueueStateMachine } from './queue-state-machine.js';
 import { TERMINAL, taskId, type Backoff, type Task, type TaskSpec, type TaskStatus } from './task.js';
 import { newTaskId } from './task-ids.js';
 import { listTasks, type ListFilter } from './list-tasks.js';
@@ -30,6 +30,16 @@ export const TASK_DEFAULTS = {
   backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 60_000, jitter: 0.2 } satisfies Backoff,
   timeoutMs: 30_000,
 } as const;
+
+/** What GET /metrics exports of a node (see src/http/metrics.ts). */
+export interface NodeMetrics {
+  readonly partitionsHeld: number;
+  /** The partitions this node leads: their tasks by queue and status, and their replicated counters. */
+  readonly partitionsLed: readonly { readonly partition: number; readonly byQueue: Readonly<Record<string, Partial<Record<TaskStatus, number>>>>; readonly counters: Readonly<QueueCounters> }[];
+  readonly processor: Readonly<{ running: number; concurrency: number; started: number; succeeded: number; failed: number; rejected: number }>;
+  readonly routing: Readonly<{ forwardedOut: number; forwardedIn: number }>;
+  readonly raft: Readonly<Record<string, number>>;
+}
 
 /** Largest payload, as JSON text. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -127,6 +137,18 @@ export class TaskService {
     const led: QueueStateMachine[] = [];
     for (const [g, sm] of this.machines()) if (this.queue.leads(g)) led.push(sm);
     return listTasks(led, f);
+  }
+
+  /** This node's figures for monitoring, per led partition where they are the partition's own. */
+  metrics(): NodeMetrics {
+    let held = 0;
+    const led: NodeMetrics['partitionsLed'][number][] = [];
+    for (const [g, sm] of this.machines()) {
+      held++;
+      if (this.queue.leads(g)) led.push({ partition: g, byQueue: sm.countsByQueue(), counters: sm.stats() });
+    }
+    led.sort((a, b) => a.partition - b.partition);
+    return { partitionsHeld: held, partitionsLed: led, processor: this.processor.stats(), routing: this.queue.routingStats(), raft: this.raftStats() };
   }
 
   /** This node: partitions held and led, tasks by status (led partitions), processing counters. */

@@ -22,6 +22,7 @@ export const NODE_TEST_PORTS = {
   dashboard: 19760,
   queueMoves: 19810,
   clientRouting: 19860,
+  metrics: 19900,
 } as const;
 
 export const KV_TEST_PORTS = {
