@@ -6,8 +6,8 @@ import type { JoinReply } from '../generated/taskraft/cluster/JoinReply.js';
 import type { JoinMessage } from '../transport/cluster-rpc.js';
 import { ClusterWide } from './cluster-wide.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
-import { METRICS_CONTENT_TYPE, processFigures, renderMetrics } from './metrics.js';
 import { statusOf } from './error-status.js';
+import { METRICS_CONTENT_TYPE, processFigures, renderMetrics } from './metrics.js';
 import { drainOversizedBody } from './oversized-body.js';
 import { registerTaskRoutes, type TaskApi } from './task-routes.js';
 

@@ -145,7 +145,7 @@ export class TaskService {
     const led: NodeMetrics['partitionsLed'][number][] = [];
     for (const [g, sm] of this.machines()) {
       held++;
-      if (this.queue.leads(g)) led.push({ partition: g, byQueue: sm.countsByQueue(), counters: sm.stats() });
+      if (this.queue.leads(g)) led.push({ partition: g, byQueue: sm.countsByQueue(), counters: { ...sm.stats() } });
     }
     led.sort((a, b) => a.partition - b.partition);
     return { partitionsHeld: held, partitionsLed: led, processor: this.processor.stats(), routing: this.queue.routingStats(), raft: this.raftStats() };
