@@ -1,6 +1,7 @@
 import type { ClusterView } from '../cluster/cluster-view.js';
 import { mergeOrderedPages } from '../queue/ordered-pages.js';
-import type { Task } from '../queue/task.js';
+import { sumByQueue } from '../queue/task-service.js';
+import type { Task, TaskStatus } from '../queue/task.js';
 
 /**
  * Cluster-wide reads (GET /tasks, GET /stats) gathered from every live node's own routes over
@@ -34,6 +35,7 @@ export class ClusterWide {
     return {
       tasksByStatus: sum,
       queueDepth: (sum.pending ?? 0) + (sum.delayed ?? 0),
+      byQueue: sumByQueue(per.flatMap(([, s]) => (s === null ? [] : [(s.byQueue ?? {}) as Record<string, Partial<Record<TaskStatus, number>>>]))),
       partitionCounters: counters,
       completedPerSec,
       nodes: Object.fromEntries(per.map(([id, s]) => [id, s])),

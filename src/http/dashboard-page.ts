@@ -92,16 +92,8 @@ function renderCluster(view, stats) {
   fill($('statuses'), STATUSES.map(function (s) {
     return el('a', { href: '#tasks', className: 'card ' + s, onclick: function () { setFilter({ status: s }); } }, el('span', null, s), el('b', null, byStatus[s] || 0));
   }));
-  var queues = {};
+  var queues = stats.byQueue || {};
   var perNode = stats.nodes || {};
-  for (var id in perNode) {
-    var ns = perNode[id];
-    if (!ns || !ns.byQueue) continue;
-    for (var q in ns.byQueue) {
-      queues[q] = queues[q] || {};
-      for (var s in ns.byQueue[q]) queues[q][s] = (queues[q][s] || 0) + ns.byQueue[q][s];
-    }
-  }
   fill($('queues'), [table(['queue'].concat(STATUSES), Object.keys(queues).sort().map(function (q) {
     return row([el('a', { href: '#tasks', onclick: function () { setFilter({ queue: q }); } }, q)].concat(STATUSES.map(function (s) { return queues[q][s] || 0; })));
   }))]);

@@ -71,24 +71,16 @@ export function renderMetrics(nodeId: string, m: NodeMetrics, proc: ProcessFigur
   const out = new Exposition();
   const node = { node: nodeId };
   out.family('taskraft_partitions_held', 'gauge', 'Partitions this node holds a replica of.', [[node, m.partitionsHeld]]);
-  out.family('taskraft_partitions_led', 'gauge', 'Partitions this node leads (and processes).', [[node, m.partitionsLed.length]]);
+  out.family('taskraft_partitions_led', 'gauge', 'Partitions this node leads (and processes).', [[node, m.partitionCounters.length]]);
 
-  const tasks = new Map<string, Map<string, number>>();
-  for (const p of m.partitionsLed) {
-    for (const [queue, counts] of Object.entries(p.byQueue)) {
-      let q = tasks.get(queue);
-      if (q === undefined) tasks.set(queue, (q = new Map()));
-      for (const [status, n] of Object.entries(counts)) q.set(status, (q.get(status) ?? 0) + (n ?? 0));
-    }
-  }
   const taskSamples: [Labels, number][] = [];
-  for (const [queue, counts] of [...tasks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    for (const [status, n] of counts) taskSamples.push([{ queue, status }, n]);
+  for (const queue of Object.keys(m.byQueue).sort()) {
+    for (const [status, n] of Object.entries(m.byQueue[queue]!)) taskSamples.push([{ queue, status }, n ?? 0]);
   }
   out.family('taskraft_tasks', 'gauge', 'Tasks by queue and status in the partitions this node leads.', taskSamples);
 
-  const counter = (key: keyof NodeMetrics['partitionsLed'][number]['counters'], name: string, help: string): void =>
-    out.family(name, 'counter', help, m.partitionsLed.map((p) => [{ partition: p.partition }, p.counters[key]] as const));
+  const counter = (key: keyof NodeMetrics['partitionCounters'][number]['counters'], name: string, help: string): void =>
+    out.family(name, 'counter', help, m.partitionCounters.map((p) => [{ partition: p.partition }, p.counters[key]] as const));
   counter('submitted', 'taskraft_partition_submitted_total', 'Tasks created in the partition (reported by its leader).');
   counter('completed', 'taskraft_partition_completed_total', 'Tasks completed in the partition (reported by its leader).');
   counter('failedAttempts', 'taskraft_partition_failed_attempts_total', 'Attempts that failed or whose lease expired (reported by the leader).');

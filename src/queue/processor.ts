@@ -20,6 +20,17 @@ const SWEEP_CHECK_MS = 5_000;
  */
 const DUE_RETRY_MS = 10;
 
+/** Handlers running and the limit, runs since start, and completions per second over the last 10 s. */
+export interface ProcessorStats {
+  readonly running: number;
+  readonly concurrency: number;
+  readonly started: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly rejected: number;
+  readonly completedPerSec: number;
+}
+
 export interface ProcessorOptions {
   readonly self: string;
   readonly queue: QueueNode;
@@ -100,7 +111,7 @@ export class Processor {
     });
   }
 
-  stats(): { running: number; concurrency: number; started: number; succeeded: number; failed: number; rejected: number; completedPerSec: number } {
+  stats(): ProcessorStats {
     const now = Date.now();
     while (this.recent.length > 0 && this.recent[0]! < now - 10_000) this.recent.shift();
     return { running: this.running, concurrency: this.opts.concurrency, ...this.counters, completedPerSec: this.recent.length / 10 };

@@ -52,6 +52,12 @@ export interface NewWorkListener {
   applied(g: GroupId, madeWork: boolean): void;
 }
 
+/** Operations forwarded: sent by this node to a leader elsewhere, and received from others as leader. */
+export interface RoutingStats {
+  readonly forwardedOut: number;
+  readonly forwardedIn: number;
+}
+
 /** The leader could not be reached or has moved: look it up again and retry. */
 const MOVED = Symbol('moved');
 
@@ -94,7 +100,7 @@ export class QueueNode {
   private readonly maxInFlight: number;
   private newWork: NewWorkListener | null = null;
   /** Operations this node sent to another node's leader, and those other nodes sent to it. */
-  private readonly routing = { forwardedOut: 0, forwardedIn: 0 };
+  private readonly routing: { -readonly [K in keyof RoutingStats]: number } = { forwardedOut: 0, forwardedIn: 0 };
 
   constructor(private readonly opts: QueueNodeOptions) {
     this.maxOps = opts.maxOpsPerEntry ?? 512;
@@ -110,7 +116,7 @@ export class QueueNode {
    * that reached a node not leading their partition), and received from other nodes as leader.
    * A client that sends each task to its leader (src/client) keeps both at zero.
    */
-  routingStats(): Readonly<typeof this.routing> {
+  routingStats(): RoutingStats {
     return { ...this.routing };
   }
 

@@ -1,8 +1,8 @@
 import { groupId, type GroupId } from '../storage/key-layout.js';
 import type { OpResult } from './commands.js';
 import { QueueError } from './errors.js';
-import type { Processor } from './processor.js';
-import type { QueueNode } from './queue-node.js';
+import type { Processor, ProcessorStats } from './processor.js';
+import type { QueueNode, RoutingStats } from './queue-node.js';
 import type { QueueCounters, QueueStateMachine } from './queue-state-machine.js';
 import { TERMINAL, taskId, type Backoff, type Task, type TaskSpec, type TaskStatus } from './task.js';
 import { newTaskId } from './task-ids.js';
@@ -34,10 +34,12 @@ export const TASK_DEFAULTS = {
 /** What GET /metrics exports of a node (see src/http/metrics.ts). */
 export interface NodeMetrics {
   readonly partitionsHeld: number;
-  /** The partitions this node leads: their tasks by queue and status, and their replicated counters. */
-  readonly partitionsLed: readonly { readonly partition: number; readonly byQueue: Readonly<Record<string, Partial<Record<TaskStatus, number>>>>; readonly counters: Readonly<QueueCounters> }[];
-  readonly processor: Readonly<{ running: number; concurrency: number; started: number; succeeded: number; failed: number; rejected: number }>;
-  readonly routing: Readonly<{ forwardedOut: number; forwardedIn: number }>;
+  /** Tasks by queue and status, summed over the partitions this node leads. */
+  readonly byQueue: Readonly<Record<string, Partial<Record<TaskStatus, number>>>>;
+  /** The replicated counters of each partition this node leads. */
+  readonly partitionCounters: readonly { readonly partition: number; readonly counters: Readonly<QueueCounters> }[];
+  readonly processor: Readonly<ProcessorStats>;
+  readonly routing: Readonly<RoutingStats>;
   readonly raft: Readonly<Record<string, number>>;
 }
 
@@ -141,46 +143,63 @@ export class TaskService {
 
   /** This node's figures for monitoring, per led partition where they are the partition's own. */
   metrics(): NodeMetrics {
-    let held = 0;
-    const led: NodeMetrics['partitionsLed'][number][] = [];
-    for (const [g, sm] of this.machines()) {
-      held++;
-      if (this.queue.leads(g)) led.push({ partition: g, byQueue: sm.countsByQueue(), counters: { ...sm.stats() } });
-    }
-    led.sort((a, b) => a.partition - b.partition);
-    return { partitionsHeld: held, partitionsLed: led, processor: this.processor.stats(), routing: this.queue.routingStats(), raft: this.raftStats() };
+    const { held, led } = this.partitions();
+    return {
+      partitionsHeld: held.length,
+      byQueue: sumByQueue(led.map(([, sm]) => sm.countsByQueue())),
+      partitionCounters: led.map(([g, sm]) => ({ partition: g, counters: { ...sm.stats() } })),
+      processor: this.processor.stats(),
+      routing: this.queue.routingStats(),
+      raft: this.raftStats(),
+    };
   }
 
   /** This node: partitions held and led, tasks by status (led partitions), processing counters. */
   stats(): Record<string, unknown> {
-    const held: number[] = [];
-    const led: number[] = [];
+    const { held, led } = this.partitions();
     const byStatus: Record<TaskStatus, number> = { pending: 0, delayed: 0, running: 0, completed: 0, dead: 0, cancelled: 0 };
-    const byQueue: Record<string, Record<string, number>> = {};
     const totals = { submitted: 0, completed: 0, failedAttempts: 0, dead: 0, cancelled: 0 };
-    for (const [g, sm] of this.machines()) {
-      held.push(g);
-      if (!this.queue.leads(g)) continue;
-      led.push(g);
+    for (const [, sm] of led) {
       for (const [s, n] of Object.entries(sm.countsByStatus())) byStatus[s as TaskStatus] += n;
       for (const [k, v] of Object.entries(sm.stats())) totals[k as keyof typeof totals] += v;
-      for (const [queue, counts] of Object.entries(sm.countsByQueue())) {
-        const q = (byQueue[queue] ??= {});
-        for (const [status, n] of Object.entries(counts)) q[status] = (q[status] ?? 0) + n;
-      }
     }
     return {
-      partitionsHeld: held.sort((a, b) => a - b),
-      partitionsLed: led.sort((a, b) => a - b),
+      partitionsHeld: held,
+      partitionsLed: led.map(([g]) => g),
       tasksByStatus: byStatus,
       queueDepth: byStatus.pending + byStatus.delayed,
-      byQueue,
+      byQueue: sumByQueue(led.map(([, sm]) => sm.countsByQueue())),
       partitionCounters: totals,
       processor: this.processor.stats(),
       routing: this.queue.routingStats(),
       raft: this.raftStats(),
     };
   }
+
+  /** The partitions this node holds, and those of them it leads with their state, in order. */
+  private partitions(): { held: GroupId[]; led: [GroupId, QueueStateMachine][] } {
+    const held: GroupId[] = [];
+    const led: [GroupId, QueueStateMachine][] = [];
+    for (const [g, sm] of this.machines()) {
+      held.push(g);
+      if (this.queue.leads(g)) led.push([g, sm]);
+    }
+    held.sort((a, b) => a - b);
+    led.sort(([a], [b]) => a - b);
+    return { held, led };
+  }
+}
+
+/** Tasks by queue and status, summed over several such counts (partitions, or nodes). */
+export function sumByQueue(parts: Iterable<Readonly<Record<string, Partial<Record<TaskStatus, number>>>>>): Record<string, Partial<Record<TaskStatus, number>>> {
+  const out: Record<string, Partial<Record<TaskStatus, number>>> = {};
+  for (const part of parts) {
+    for (const [queue, counts] of Object.entries(part)) {
+      const q = (out[queue] ??= {});
+      for (const [status, n] of Object.entries(counts) as [TaskStatus, number][]) q[status] = (q[status] ?? 0) + n;
+    }
+  }
+  return out;
 }
 
 function toSpec(i: SubmitInput, now: number): TaskSpec {

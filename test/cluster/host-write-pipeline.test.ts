@@ -11,6 +11,7 @@ import { RocksDatabase, type WriteOp } from '../../src/storage/rocks-database.js
 import type { GroupEnvelope } from '../../src/transport/frame-codec.js';
 import { decodeU64 } from '../../src/storage/codec.js';
 import { KvStateMachine } from '../support/kv-state-machine.js';
+import { waitUntil } from '../support/until.js';
 
 /**
  * The host's write pipeline (multi-raft-host.ts: turns go on while one write is in flight).
@@ -67,10 +68,6 @@ async function rowOnDisk(db: RocksDatabase, key: string): Promise<string | undef
 async function appliedOnDisk(db: RocksDatabase): Promise<number> {
   const v = await db.get(appliedKey(G));
   return v === undefined ? 0 : Number(decodeU64(v));
-}
-
-async function until(what: string, ok: () => boolean, ms = 5_000): Promise<void> {
-  for (const end = Date.now() + ms; !ok(); await sleep(5)) if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
 }
 
 describe('the host write pipeline', () => {
@@ -137,7 +134,7 @@ describe('the host write pipeline', () => {
     const first = await openHost(gated, before);
     first.createGroup(G, [a]);
     await first.flush();
-    await until('a leads', () => first.leaderOf(G) === a);
+    await waitUntil('a leads', 5_000, () => first.leaderOf(G) === a);
     await first.proposeConfChange(G, { type: 'addLearner', nodeId: b });
     const oldTerm = first.status(G).hardState.term;
     await first.stop();
@@ -153,16 +150,16 @@ describe('the host write pipeline', () => {
       gated.open();
       await host.stop();
     });
-    await until('a campaigns', () => host.status(G).hardState.term > oldTerm);
+    await waitUntil('a campaigns', 5_000, () => host.status(G).hardState.term > oldTerm);
     const newTerm = host.status(G).hardState.term;
     await sleep(100); // ten ticks
     expect(host.leaderOf(G)).toBe(null);
     const inNewTerm = (m: Message): boolean => m.to === b && m.term >= newTerm;
     expect(sent.filter((e) => inNewTerm(e.message)).map((e) => e.message.type)).toEqual([]);
     gated.open();
-    await until('a leads again', () => host.leaderOf(G) === a);
+    await waitUntil('a leads again', 5_000, () => host.leaderOf(G) === a);
     await host.propose(G, KvStateMachine.command('k', 'v'));
-    await until('appends to b in the new term', () => sent.some((e) => inNewTerm(e.message) && e.message.type === 'app'));
+    await waitUntil('appends to b in the new term', 5_000, () => sent.some((e) => inNewTerm(e.message) && e.message.type === 'app'));
   });
 
   it('a group is not hosted again while its earlier replica is being deleted', async () => {
@@ -200,13 +197,13 @@ describe('the host write pipeline', () => {
     host.createGroup(G, [a, b, c]);
     host.createGroup(L, [a]);
     await host.flush();
-    await until('a leads L', () => host.leaderOf(L) === a);
+    await waitUntil('a leads L', 5_000, () => host.leaderOf(L) === a);
     await host.proposeConfChange(L, { type: 'addLearner', nodeId: b });
     // b says it holds all of L's log, so a replicates to it from now on.
-    await until('b is a learner of L', () => host.status(L).progress?.has(b) === true);
+    await waitUntil('b is a learner of L', 5_000, () => host.status(L).progress?.has(b) === true);
     const st = host.status(L);
     host.receive(b, { envelopes: [{ group: L, message: { type: 'appResp', from: b, to: a, term: st.hardState.term, index: st.lastIndex, reject: false, rejectHint: logIndex(0), logTerm: term(0) } }], quiesced: [] });
-    await until('b matches L', () => host.status(L).progress?.get(b)?.match === st.lastIndex);
+    await waitUntil('b matches L', 5_000, () => host.status(L).progress?.get(b)?.match === st.lastIndex);
 
     gated.close();
     appendFromB(host); // the write in flight, held open
@@ -221,7 +218,7 @@ describe('the host write pipeline', () => {
     await proposed;
     // That write's end lets a acknowledge G's entry 3 and commit L's entry, whose new commit index
     // it then sends b: one frame carries both.
-    await until('the ack of entry 3', () => frames.some((f) => f.some((e) => e.message.type === 'appResp' && e.message.index === 3)));
+    await waitUntil('the ack of entry 3', 5_000, () => frames.some((f) => f.some((e) => e.message.type === 'appResp' && e.message.index === 3)));
     const withAck = frames.find((f) => f.some((e) => e.message.type === 'appResp' && e.message.index === 3))!;
     expect(withAck.some((e) => e.group === L && e.message.type === 'app')).toBe(true);
   });
@@ -234,7 +231,7 @@ describe('the host write pipeline', () => {
     host.createGroup(G, [a, b, c]);
     await host.flush();
     appendFromB(host);
-    await until('the append is acknowledged', () => sent.some((e) => e.message.type === 'appResp'));
+    await waitUntil('the append is acknowledged', 5_000, () => sent.some((e) => e.message.type === 'appResp'));
     await host.flush();
     // A heartbeat that changes nothing stages nothing, and no write is in flight.
     host.receive(b, { envelopes: [{ group: G, message: { type: 'heartbeat', from: b, to: a, term: term(2), commit: logIndex(1), context: null } }], quiesced: [] });
@@ -264,7 +261,7 @@ describe('the host write pipeline', () => {
     host.createGroup(G, [a]);
     await host.flush();
     host.campaign(G);
-    await until('a leads', () => host.leaderOf(G) === a);
+    await waitUntil('a leads', 5_000, () => host.leaderOf(G) === a);
     await host.flush();
     const { writes, db } = gated;
 
@@ -297,9 +294,9 @@ describe('the host write pipeline', () => {
     cleanups.push(() => host.stop());
     host.createGroup(G, [a]);
     await host.flush();
-    await until('a leads', () => host.leaderOf(G) === a);
+    await waitUntil('a leads', 5_000, () => host.leaderOf(G) === a);
     const index = (await host.propose(G, KvStateMachine.command('k', 'v'))) as number;
-    await until('the applied index is on disk', () => gated.writes.some((w) => !w.sync), 2_000);
+    await waitUntil('the applied index is on disk', 2_000, () => gated.writes.some((w) => !w.sync));
     expect(await appliedOnDisk(gated.db)).toBeGreaterThanOrEqual(index);
     expect(await rowOnDisk(gated.db, 'k')).toBe('v');
   });

@@ -4,15 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/queue/task.js';
 import { TestCluster, fullyReplicated, type TaskraftNode } from '../support/taskraft-node.js';
 import { NODE_TEST_PORTS } from '../support/ports.js';
+import { waitUntil } from '../support/until.js';
 
-/** Polls `ok` every 50 ms; fails naming `what` after `ms`. */
-async function until(what: string, ms: number, ok: () => Promise<boolean>): Promise<void> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
-    if (await ok()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!(await ok())) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-}
+/** Polls every 50 ms: some of these waits read the node over HTTP. */
+const until = (what: string, ms: number, ok: () => Promise<boolean>): Promise<void> => waitUntil(what, ms, ok, 50);
 
 /**
  * The dashboard page, run in jsdom against a real node process (real RocksDB, HTTP and the

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderMetrics } from '../../src/http/metrics.js';
+import { partitionOf } from '../../src/queue/partition-of.js';
 import type { NodeMetrics } from '../../src/queue/task-service.js';
 import type { Task } from '../../src/queue/task.js';
 import { NODE_TEST_PORTS } from '../support/ports.js';
@@ -31,15 +32,16 @@ function parse(text: string): Map<string, number> {
 const sum = (s: Map<string, number>, prefix: string): number => [...s].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
 
 describe('GET /metrics', () => {
-  it('renders the Prometheus text format, summing queues over led partitions and escaping labels', () => {
+  it('renders the Prometheus text format, escaping labels', () => {
     const counters = (submitted: number) => ({ submitted, completed: 1, failedAttempts: 2, dead: 0, cancelled: 0 });
     const m: NodeMetrics = {
       partitionsHeld: 4,
-      partitionsLed: [
-        { partition: 2, byQueue: { mail: { completed: 1, dead: 1 }, 'we"ird\\q\nx': { pending: 1 } }, counters: counters(5) },
-        { partition: 3, byQueue: { mail: { completed: 1 } }, counters: counters(7) },
+      byQueue: { mail: { completed: 2, dead: 1 }, 'we"ird\\q\nx': { pending: 1 } },
+      partitionCounters: [
+        { partition: 2, counters: counters(5) },
+        { partition: 3, counters: counters(7) },
       ],
-      processor: { running: 1, concurrency: 64, started: 9, succeeded: 7, failed: 2, rejected: 0 },
+      processor: { running: 1, concurrency: 64, started: 9, succeeded: 7, failed: 2, rejected: 0, completedPerSec: 0.7 },
       routing: { forwardedOut: 3, forwardedIn: 4 },
       raft: { turns: 11, writeMs: 1500, syncedWrites: 6, notAKnownCounter: 1 },
     };
@@ -69,7 +71,8 @@ describe('GET /metrics', () => {
     }, 60_000);
     afterAll(() => cluster.destroy());
 
-    it('counts what the node did', async () => {
+    it('counts what the node did, summing queues over the partitions it leads', async () => {
+      expect(partitionOf('m-1', 4)).not.toBe(partitionOf('m-2', 4));
       for (const body of [
         { id: 'm-1', type: 'noop', queue: 'q1' },
         { id: 'm-2', type: 'noop', queue: 'q1' },
