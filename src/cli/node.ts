@@ -122,6 +122,9 @@ async function main(): Promise<void> {
     rows.push([k.slice(), v.slice()]);
   }
   const machines = new Map<GroupId, QueueStateMachine>();
+  // Replicas apply entries from the start, before the processing loop exists (it aborts the
+  // handlers of attempts that end while they run).
+  let processorRef: Processor | null = null;
   let metaSm: MetaStateMachine | null = null;
   let host: MultiRaftHost | null = null;
   let agent: ClusterAgent | null = null;
@@ -180,7 +183,7 @@ async function main(): Promise<void> {
     stateMachine: (g) => {
       if (g !== META_GROUP) {
         // A replica created after start (placement) starts empty; one on disk was loaded above.
-        const sm = new QueueStateMachine(g);
+        const sm = new QueueStateMachine(g, (id, token, status) => processorRef?.attemptEnded(id, token, status));
         sm.loadRows(preloaded.get(g) ?? []);
         preloaded.delete(g);
         machines.set(g, sm);
@@ -251,6 +254,7 @@ async function main(): Promise<void> {
     retainCount: config.retainCount,
     retainMs: config.retainMs,
   });
+  processorRef = processor;
   // A new leader runs the partition's tasks at once, not at its next round: those it holds when
   // elected, and those the old leader's last entries carried once they are applied.
   openHost.onLeadership(() => processor.kick());

@@ -147,13 +147,16 @@ export class TaskraftClient {
   }
 
   /**
-   * Extends the lease of a claimed task. Like complete and fail, refused with ERR_STALE_TOKEN
-   * (409) once the lease was lost to another attempt. These are sent again elsewhere when a node
-   * does not answer; if the first did reach the leader, the second is refused (ERR_STALE_TOKEN
-   * or ERR_INVALID_STATE) but the task is as the first left it.
+   * Extends the lease of a claimed task, and records `progress` (any JSON value up to 16 KiB) if
+   * given, where status reads show it. Like complete and fail, refused with ERR_STALE_TOKEN (409)
+   * once the lease was lost to another attempt, and with ERR_INVALID_STATE (409) once the task
+   * was cancelled: stop working on it then. These are sent again elsewhere when a node does not
+   * answer; if the first did reach the leader, the second is refused (ERR_STALE_TOKEN or
+   * ERR_INVALID_STATE) but the task is as the first left it.
    */
-  async heartbeat(id: string, token: number): Promise<Task> {
-    return (await this.request<Task>(id, 'POST', `/tasks/${encodeURIComponent(id)}/heartbeat`, { token })).body;
+  async heartbeat(id: string, token: number, progress?: unknown): Promise<Task> {
+    const body = progress === undefined ? { token } : { token, progress };
+    return (await this.request<Task>(id, 'POST', `/tasks/${encodeURIComponent(id)}/heartbeat`, body)).body;
   }
 
   async complete(id: string, token: number, result: unknown = null): Promise<Task> {

@@ -94,6 +94,7 @@ export function renderMetrics(nodeId: string, m: NodeMetrics, proc: ProcessFigur
   out.family('taskraft_handler_runs_succeeded_total', 'counter', 'Handler runs whose result was recorded as a completion.', [[node, p.succeeded]]);
   out.family('taskraft_handler_runs_failed_total', 'counter', 'Handler runs recorded as a failed attempt.', [[node, p.failed]]);
   out.family('taskraft_handler_results_refused_total', 'counter', 'Results refused because the attempt had lost its lease.', [[node, p.rejected]]);
+  out.family('taskraft_handler_runs_abandoned_total', 'counter', 'Handler runs stopped because the task was cancelled or the attempt lost its lease while they ran.', [[node, p.abandoned]]);
   out.family('taskraft_forwarded_out_total', 'counter', 'Operations this node forwarded to another node leading their partition.', [[node, m.routing.forwardedOut]]);
   out.family('taskraft_forwarded_in_total', 'counter', 'Operations other nodes forwarded to this node as leader.', [[node, m.routing.forwardedIn]]);
 

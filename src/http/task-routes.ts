@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ListFilter } from '../queue/list-tasks.js';
-import type { NodeMetrics, SubmitInput } from '../queue/task-service.js';
+import type { NodeMetrics, SubmitInput, WorkerReport } from '../queue/task-service.js';
 import type { Task, TaskStatus } from '../queue/task.js';
 import { TASK_ID_PATTERN } from '../queue/task-ids.js';
 import type { ClusterWide } from './cluster-wide.js';
@@ -16,7 +16,7 @@ export interface TaskApi {
   stats(): Record<string, unknown>;
   metrics(): NodeMetrics;
   claimFor(owner: string, max: number, types: readonly string[] | null, waitMs: number): Promise<Task[]>;
-  finish(id: string, token: number, outcome: { kind: 'extend' } | { kind: 'complete'; result: unknown } | { kind: 'fail'; error: string }): Promise<Task>;
+  finish(id: string, token: number, outcome: WorkerReport): Promise<Task>;
 }
 
 const name = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' } as const;
@@ -148,10 +148,10 @@ export function registerTaskRoutes(app: FastifyInstance, tasks: TaskApi, cluster
   const tokenBody = (extra: Record<string, unknown>, required: string[]) =>
     ({ type: 'object', additionalProperties: false, required: ['token', ...required], properties: { token: { type: 'integer', minimum: 0 }, ...extra } }) as const;
 
-  app.post<{ Params: { id: string }; Body: { token: number } }>(
+  app.post<{ Params: { id: string }; Body: { token: number; progress?: unknown } }>(
     '/tasks/:id/heartbeat',
-    { schema: { params: idParam, body: tokenBody({}, []) } },
-    async (req) => tasks.finish(req.params.id, req.body.token, { kind: 'extend' }),
+    { schema: { params: idParam, body: tokenBody({ progress: {} }, []) } },
+    async (req) => tasks.finish(req.params.id, req.body.token, req.body.progress === undefined ? { kind: 'extend' } : { kind: 'extend', progress: req.body.progress }),
   );
   app.post<{ Params: { id: string }; Body: { token: number; result?: unknown } }>(
     '/tasks/:id/complete',

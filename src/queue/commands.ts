@@ -16,7 +16,8 @@ export type QueueOp =
   | { readonly op: 'submit'; readonly task: TaskSpec }
   /** Lease up to `max` runnable tasks (priority first, then FIFO), optionally of some types only. */
   | { readonly op: 'claim'; readonly owner: string; readonly max: number; readonly types: readonly string[] | null }
-  | { readonly op: 'extend'; readonly id: TaskId; readonly token: number }
+  /** A heartbeat: the lease runs for the task's timeout from now; `progress`, if given, is recorded. */
+  | { readonly op: 'extend'; readonly id: TaskId; readonly token: number; readonly progress?: unknown }
   | { readonly op: 'complete'; readonly id: TaskId; readonly token: number; readonly result: unknown }
   | { readonly op: 'fail'; readonly id: TaskId; readonly token: number; readonly error: string }
   | { readonly op: 'cancel'; readonly id: TaskId }

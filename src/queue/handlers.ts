@@ -4,10 +4,22 @@ import type { Task } from './task.js';
 export interface HandlerContext {
   /** The claim's fencing token: the queue accepts this attempt's result only with it. */
   readonly fencingToken: number;
-  /** Aborted when the task is cancelled, its timeout passes, or the node stops. */
+  /**
+   * Aborted when the task is cancelled, when its lease runs out (the task's timeout, counted from
+   * the start and again from each heartbeat), when the attempt loses its lease otherwise, or when
+   * the node stops. Once it is aborted, the attempt's result is not recorded.
+   */
   readonly signal: AbortSignal;
-  /** Pushes the lease out by the task's timeout (a heartbeat for long work). */
+  /** Pushes the lease out by the task's timeout (a heartbeat for long work). Rejects when the
+   * attempt no longer holds the task. */
   extendLease(): Promise<void>;
+  /**
+   * Records how far the attempt got (any JSON value up to MAX_PROGRESS_BYTES, e.g.
+   * `{ done: 40, of: 100 }`) where status reads show it, as `progress`; it is a heartbeat too. Each
+   * report is a log entry: report at human rates (every second or so), not per item of a loop.
+   * Rejects when the value is not JSON or too large, or the attempt no longer holds the task.
+   */
+  reportProgress(progress: unknown): Promise<void>;
 }
 
 export type Handler = (task: Task, ctx: HandlerContext) => Promise<unknown>;

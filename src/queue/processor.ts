@@ -4,8 +4,8 @@ import type { OpResult } from './commands.js';
 import { HandlerError, type Handler } from './handlers.js';
 import type { ClaimAlong, QueueNode } from './queue-node.js';
 import type { QueueStateMachine } from './queue-state-machine.js';
-import { RunSignals } from './run-signal.js';
-import type { Task } from './task.js';
+import { RunSignals, type RunSignal } from './run-signal.js';
+import { MAX_PROGRESS_BYTES, progressBytes, type Task, type TaskId, type TaskStatus } from './task.js';
 
 /** Tasks one claim may lease (one log entry). */
 const MAX_CLAIM = 256;
@@ -28,6 +28,8 @@ export interface ProcessorStats {
   readonly succeeded: number;
   readonly failed: number;
   readonly rejected: number;
+  /** Runs stopped because their attempt lost the task while they ran (cancelled, lease expired). */
+  readonly abandoned: number;
   readonly completedPerSec: number;
 }
 
@@ -77,7 +79,9 @@ export class Processor {
   private stopped = false;
   private readonly signals = new RunSignals();
   private readonly types: string[];
-  private readonly counters = { started: 0, succeeded: 0, failed: 0, rejected: 0 };
+  private readonly counters = { started: 0, succeeded: 0, failed: 0, rejected: 0, abandoned: 0 };
+  /** The attempts whose handlers run here, by task: what `attemptEnded` aborts. */
+  private readonly runs = new Map<TaskId, { readonly token: number; readonly signal: RunSignal }>();
   /** Completions per second over the last 10 s, for stats. */
   private readonly recent: number[] = [];
 
@@ -115,6 +119,19 @@ export class Processor {
     const now = Date.now();
     while (this.recent.length > 0 && this.recent[0]! < now - 10_000) this.recent.shift();
     return { running: this.running, concurrency: this.opts.concurrency, ...this.counters, completedPerSec: this.recent.length / 10 };
+  }
+
+  /**
+   * A replica of a partition saw attempt `token` of task `id` stop holding it (see
+   * AttemptEndedListener): if that attempt runs here, its handler's signal is aborted and its
+   * result will not be sent. Called while entries are applied; the abort (which runs the
+   * handler's listeners) waits until that is over.
+   */
+  attemptEnded(id: TaskId, token: number, status: TaskStatus | null): void {
+    const r = this.runs.get(id);
+    if (r === undefined || r.token !== token) return;
+    const why = status === 'cancelled' ? 'was cancelled' : status === null ? 'is gone' : `lost its lease (the task is ${status})`;
+    queueMicrotask(() => r.signal.abort(new DOMException(`task ${id} ${why}`, 'AbortError')));
   }
 
   /** Makes sure a round runs at `at` (ms since the epoch) at the latest. */
@@ -242,9 +259,26 @@ export class Processor {
   }
 
   private async run(g: GroupId, task: Task): Promise<void> {
-    this.counters.started++;
     const token = task.fencingToken ?? 0;
+    // An entry applied in the same turn as the claim may have ended the attempt already (a cancel).
+    const now = this.opts.queue.machine(g)?.get(task.id);
+    if (now !== undefined && (now.status !== 'running' || now.fencingToken !== token)) {
+      this.running--;
+      this.counters.abandoned++;
+      this.kick();
+      return;
+    }
+    this.counters.started++;
     const run = this.signals.forRun(task.timeoutMs);
+    this.runs.set(task.id, { token, signal: run });
+    const heartbeat = async (progress?: unknown): Promise<void> => {
+      const at = Date.now();
+      const r = await this.opts.queue.op(g, progress === undefined ? { op: 'extend', id: task.id, token } : { op: 'extend', id: task.id, token, progress });
+      if (!r.ok) throw new HandlerError(`lease lost: ${r.message}`);
+      // The leader counts the new lease from its own clock when it proposed the heartbeat, which
+      // is no earlier than `at`: the local timeout never outlives the lease.
+      run.extendTo(at + task.timeoutMs);
+    };
     let outcome: { ok: true; result: unknown } | { ok: false; error: string };
     try {
       const handler = this.opts.handlers.get(task.type);
@@ -254,9 +288,12 @@ export class Processor {
         get signal() {
           return run.signal;
         },
-        extendLease: async () => {
-          const r = await this.opts.queue.op(g, { op: 'extend', id: task.id, token });
-          if (!r.ok) throw new HandlerError(`lease lost: ${r.message}`);
+        extendLease: () => heartbeat(),
+        reportProgress: (progress: unknown) => {
+          const bytes = progressBytes(progress);
+          if (bytes === null) return Promise.reject(new HandlerError('progress must be a JSON value'));
+          if (bytes > MAX_PROGRESS_BYTES) return Promise.reject(new HandlerError(`progress is ${bytes} bytes as JSON, over the limit of ${MAX_PROGRESS_BYTES}`));
+          return heartbeat(progress);
         },
       });
       outcome = { ok: true, result: result ?? null };
@@ -264,6 +301,7 @@ export class Processor {
       outcome = { ok: false, error: e instanceof Error ? e.message : String(e) };
     } finally {
       run.done();
+      this.runs.delete(task.id);
     }
     // The handler is done: its slot goes to the next task while this result is being recorded, so
     // that recording (a log round trip) does not hold back handlers.
@@ -271,6 +309,12 @@ export class Processor {
     // Stopping: the lease runs out and the task is retried elsewhere.
     if (this.stopped) return;
     this.kick();
+    if (run.abandoned) {
+      // The task was cancelled or leased again: the log would refuse this result.
+      this.counters.abandoned++;
+      this.opts.logger.info({ task: task.id }, 'attempt stopped: the task was cancelled or its lease lost while it ran');
+      return;
+    }
     try {
       const r: OpResult = outcome.ok
         ? await this.opts.queue.op(g, { op: 'complete', id: task.id, token, result: outcome.result })

@@ -33,6 +33,16 @@ interface RunnableRef {
 const runsBefore = (a: { priority: number; seq: number }, b: { priority: number; seq: number }): boolean =>
   a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq);
 
+/**
+ * Told, on every replica, when a running attempt stops holding its task: the task was cancelled,
+ * its lease expired, or it was completed or failed with the attempt's token. `status` is the
+ * task's new status (`running` again under a new token when a snapshot replaced the state; null
+ * when a snapshot no longer has the task at all, as after its retention).
+ * Called in the middle of applying entries: it must not touch the machine, and whatever it
+ * starts (an abort that runs a handler's listeners) must wait until the apply has returned.
+ */
+export type AttemptEndedListener = (id: TaskId, token: number, status: TaskStatus | null) => void;
+
 interface Persisted {
   readonly seq: number;
   readonly counters: QueueCounters;
@@ -72,7 +82,11 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   /** Keys touched by the entries being applied, flushed to the batch once per apply call. */
   private readonly touched = new Set<TaskId>();
 
-  constructor(readonly group: GroupId) {
+  /** `attemptEnded` hears of attempts that stop holding their task (see AttemptEndedListener). */
+  constructor(
+    readonly group: GroupId,
+    private readonly attemptEnded: AttemptEndedListener | null = null,
+  ) {
     this.prefix = stateMachinePrefix(group);
     this.metaKey = this.key('m');
   }
@@ -190,7 +204,11 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   }
 
   restore(data: Uint8Array, batch: WriteBatch): void {
-    for (const id of this.tasks.keys()) batch.del(this.taskKey(id));
+    const attempts: [TaskId, number][] = [];
+    for (const [id, t] of this.tasks) {
+      batch.del(this.taskKey(id));
+      if (t.status === 'running') attempts.push([id, t.fencingToken ?? 0]);
+    }
     this.reset();
     if (data.byteLength > 0) {
       // Snapshots made before rows carried the tasks as objects, under `tasks`.
@@ -200,6 +218,11 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
       for (const [id, t] of this.tasks) batch.put(this.taskKey(id), rowBytes(t));
     }
     batch.put(this.metaKey, utf8(JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted)));
+    // The snapshot may have moved past the end of attempts this replica saw start.
+    for (const [id, token] of attempts) {
+      const now = this.tasks.get(id);
+      if (now?.status !== 'running' || now.fencingToken !== token) this.attemptEnded?.(id, token, now?.status ?? null);
+    }
   }
 
   /** Rebuilds memory and indexes from the rows under the partition's prefix (node start). */
@@ -256,6 +279,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
         if (!t.ok) return t;
         const n = draftOf(t.task);
         n.leaseExpiresAt = now + t.task.timeoutMs;
+        if (o.progress !== undefined) n.progress = o.progress;
         n.updatedAt = now;
         return { ok: true, task: this.put(n) };
       }
@@ -346,6 +370,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
       n.leaseOwner = owner;
       n.leaseExpiresAt = now + t.timeoutMs;
       n.fencingToken = token;
+      n.progress = null;
       n.updatedAt = now;
       out.push(this.put(n));
     }
@@ -416,8 +441,12 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   /** Stores a task's new version and indexes it by its status. */
   private put(t: Task): Task {
     const before = this.tasks.get(t.id);
-    if (before !== undefined) this.count(before, -1);
-    else this.order.add(t.id);
+    if (before !== undefined) {
+      this.count(before, -1);
+      if (before.status === 'running' && (t.status !== 'running' || t.fencingToken !== before.fencingToken)) {
+        this.attemptEnded?.(t.id, before.fencingToken ?? 0, t.status);
+      }
+    } else this.order.add(t.id);
     this.count(t, 1);
     this.touched.add(t.id);
     switch (t.status) {

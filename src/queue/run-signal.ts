@@ -1,5 +1,7 @@
 /**
- * The AbortSignals handlers get: one per run, aborted when the run's execution timeout passes or
+ * The AbortSignals handlers get: one per run, aborted when the run's execution timeout passes (its
+ * lease runs out: counted from the start, and from each heartbeat that extended the lease), when
+ * the attempt stops holding its task (cancelled, or its lease expired and was taken back), or when
  * the node stops.
  *
  * A run's signal is made only when its handler first reads it. Most handlers never do (every noop
@@ -44,26 +46,60 @@ export class RunSignal {
   private controller: AbortController | null = null;
   private timer: NodeJS.Timeout | null = null;
   private ended = false;
+  /** Why the attempt ended before its handler read the signal: it gets an aborted one. */
+  private endedWith: unknown = null;
 
   constructor(
     private readonly owner: RunSignals,
-    private readonly deadline: number,
+    private deadline: number,
   ) {}
 
   get signal(): AbortSignal {
     if (this.controller === null) {
       const c = (this.controller = new AbortController());
-      if (!this.ended && this.owner.open(c)) {
-        this.timer = setTimeout(() => c.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), Math.max(0, this.deadline - Date.now()));
-        this.timer.unref();
-      }
+      if (this.endedWith !== null) c.abort(this.endedWith);
+      else if (!this.ended && this.owner.open(c)) this.arm();
     }
     return this.controller.signal;
   }
 
+  /** The lease was extended: the timeout now falls at `deadline` (never earlier than it was). */
+  extendTo(deadline: number): void {
+    if (deadline <= this.deadline) return;
+    this.deadline = deadline;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.arm();
+    }
+  }
+
+  /** The attempt no longer holds its task: abort its signal with `reason`, now or when first read. */
+  abort(reason: unknown): void {
+    if (this.ended || this.endedWith !== null) return;
+    this.endedWith = reason;
+    this.disarm();
+    this.controller?.abort(reason);
+  }
+
+  /** Whether `abort` was called: the attempt's result would be refused, and is not sent. */
+  get abandoned(): boolean {
+    return this.endedWith !== null;
+  }
+
   done(): void {
     this.ended = true;
+    this.disarm();
+  }
+
+  private arm(): void {
+    const c = this.controller!;
+    this.timer = setTimeout(() => c.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), Math.max(0, this.deadline - Date.now()));
+    this.timer.unref();
+  }
+
+  private disarm(): void {
     if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
     if (this.controller !== null) this.owner.close(this.controller);
   }
 }

@@ -7,11 +7,14 @@ import type { Backoff, Task, TaskId, TaskStatus } from './task.js';
  * binding): as an object with its field names a row of a plain task took ~430 bytes, as values
  * only ~170, and serializing an array skips writing 25 keys.
  *
- * Rows written as objects (before this format) are still read.
+ * Rows of format 1 (before tasks had `progress`) and rows written as objects (before this format)
+ * are still read.
  */
-const FORMAT = 1;
-/** The format number and the task's 24 values (backoff's four inline). */
-const FIELDS = 25;
+const FORMAT = 2;
+/** The format number and the task's 25 values (backoff's four inline). */
+const FIELDS = 26;
+/** Format 1: the same values but `progress`, which was appended as the last one. */
+const FIELDS_V1 = 25;
 
 const utf8Decoder = new TextDecoder();
 
@@ -52,6 +55,7 @@ export function taskRowText(t: Task): string {
     t.result,
     t.lastError,
     t.finishedAt,
+    t.progress,
   ]);
 }
 
@@ -69,8 +73,8 @@ export function decodeTaskRowText(text: string): Task {
 
 /** A row already parsed from JSON (rows inside a snapshot are). */
 export function decodeTaskRowValue(v: unknown): Task {
-  if (!Array.isArray(v)) return v as Task;
-  if (v[0] !== FORMAT || v.length !== FIELDS) throw new TaskRowError(`unknown task row format ${String(v[0])} (${v.length} fields)`);
+  if (!Array.isArray(v)) return { ...(v as Task), progress: (v as Partial<Task>).progress ?? null };
+  if (!((v[0] === FORMAT && v.length === FIELDS) || (v[0] === 1 && v.length === FIELDS_V1))) throw new TaskRowError(`unknown task row format ${String(v[0])} (${v.length} fields)`);
   const backoff: Backoff = { type: v[9] as Backoff['type'], delayMs: v[10] as number, maxDelayMs: v[11] as number, jitter: v[12] as number };
   // The field order of newTask and draftOf, so rows loaded at start share their hidden class.
   return {
@@ -92,6 +96,7 @@ export function decodeTaskRowValue(v: unknown): Task {
     leaseOwner: v[19] as string | null,
     leaseExpiresAt: v[20] as number | null,
     fencingToken: v[21] as number | null,
+    progress: (v[25] as unknown) ?? null,
     result: v[22] as unknown,
     lastError: v[23] as string | null,
     finishedAt: v[24] as number | null,

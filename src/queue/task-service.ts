@@ -4,7 +4,7 @@ import { QueueError } from './errors.js';
 import type { Processor, ProcessorStats } from './processor.js';
 import type { QueueNode, RoutingStats } from './queue-node.js';
 import type { QueueCounters, QueueStateMachine } from './queue-state-machine.js';
-import { TERMINAL, taskId, type Backoff, type Task, type TaskSpec, type TaskStatus } from './task.js';
+import { MAX_PROGRESS_BYTES, progressBytes, TERMINAL, taskId, type Backoff, type Task, type TaskSpec, type TaskStatus } from './task.js';
 import { newTaskId } from './task-ids.js';
 import { listTasks, type ListFilter } from './list-tasks.js';
 
@@ -32,6 +32,9 @@ export const TASK_DEFAULTS = {
 } as const;
 
 /** What GET /metrics exports of a node (see src/http/metrics.ts). */
+/** What a remote worker reports of an attempt: a heartbeat (with progress, if any), a result, a failure. */
+export type WorkerReport = { readonly kind: 'extend'; readonly progress?: unknown } | { readonly kind: 'complete'; readonly result: unknown } | { readonly kind: 'fail'; readonly error: string };
+
 export interface NodeMetrics {
   readonly partitionsHeld: number;
   /** Tasks by queue and status, summed over the partitions this node leads. */
@@ -121,12 +124,17 @@ export class TaskService {
   }
 
   /** A remote worker's heartbeat, result or failure, accepted only with the attempt's token. */
-  async finish(id: string, token: number, outcome: { kind: 'extend' } | { kind: 'complete'; result: unknown } | { kind: 'fail'; error: string }): Promise<Task> {
+  async finish(id: string, token: number, outcome: WorkerReport): Promise<Task> {
     const tid = taskId(id);
     const g = this.queue.partitionOf(tid);
     switch (outcome.kind) {
-      case 'extend':
-        return expectTask(await this.queue.op(g, { op: 'extend', id: tid, token }));
+      case 'extend': {
+        if (outcome.progress === undefined) return expectTask(await this.queue.op(g, { op: 'extend', id: tid, token }));
+        // JSON parsed from a body is JSON: only its size needs checking.
+        const bytes = progressBytes(outcome.progress) ?? 0;
+        if (bytes > MAX_PROGRESS_BYTES) throw new QueueError('ERR_PAYLOAD_TOO_LARGE', `progress is ${bytes} bytes as JSON, over the limit of ${MAX_PROGRESS_BYTES}`);
+        return expectTask(await this.queue.op(g, { op: 'extend', id: tid, token, progress: outcome.progress }));
+      }
       case 'complete':
         return expectTask(await this.queue.op(g, { op: 'complete', id: tid, token, result: outcome.result }));
       case 'fail':

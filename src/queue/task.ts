@@ -52,9 +52,32 @@ export interface Task extends TaskSpec {
   readonly leaseExpiresAt: number | null;
   /** The log index of the claim that leased the task: a worker must present it to finish. */
   readonly fencingToken: number | null;
+  /**
+   * What the running attempt last reported (JSON, up to MAX_PROGRESS_BYTES), with a heartbeat;
+   * null until an attempt reports. A new attempt starts from null; a dead or completed task keeps
+   * its last attempt's, which shows how far it got.
+   */
+  readonly progress: unknown;
   readonly result: unknown;
   readonly lastError: string | null;
   readonly finishedAt: number | null;
+}
+
+/**
+ * The largest progress report, as JSON bytes: every report is a log entry on three disks, and a
+ * copy lives in the task's row until the task is removed.
+ */
+export const MAX_PROGRESS_BYTES = 16 * 1024;
+
+/** A progress report's size as JSON, or null if it is not JSON at all (undefined, a function). */
+export function progressBytes(progress: unknown): number | null {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(progress);
+  } catch {
+    return null;
+  }
+  return text === undefined ? null : Buffer.byteLength(text, 'utf8');
 }
 
 /** The delay before retry number `attempt` (1 = after the first failure). */
@@ -93,6 +116,7 @@ export function draftOf(t: Task): TaskDraft {
     leaseOwner: t.leaseOwner,
     leaseExpiresAt: t.leaseExpiresAt,
     fencingToken: t.fencingToken,
+    progress: t.progress,
     result: t.result,
     lastError: t.lastError,
     finishedAt: t.finishedAt,
@@ -125,6 +149,7 @@ export function newTask(spec: TaskSpec, status: 'pending' | 'delayed', runAt: nu
     leaseOwner: null,
     leaseExpiresAt: null,
     fencingToken: null,
+    progress: null,
     result: null,
     lastError: null,
     finishedAt: null,

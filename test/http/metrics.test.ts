@@ -41,7 +41,7 @@ describe('GET /metrics', () => {
         { partition: 2, counters: counters(5) },
         { partition: 3, counters: counters(7) },
       ],
-      processor: { running: 1, concurrency: 64, started: 9, succeeded: 7, failed: 2, rejected: 0, completedPerSec: 0.7 },
+      processor: { running: 1, concurrency: 64, started: 9, succeeded: 7, failed: 2, rejected: 0, abandoned: 3, completedPerSec: 0.7 },
       routing: { forwardedOut: 3, forwardedIn: 4 },
       raft: { turns: 11, writeMs: 1500, syncedWrites: 6, notAKnownCounter: 1 },
     };
@@ -57,6 +57,7 @@ describe('GET /metrics', () => {
     expect(s.get('taskraft_raft_turns_total{node="node-7"}')).toBe(11);
     expect(sum(s, 'taskraft_raft_') - 11 - 1.5 - 6).toBe(0);
     expect(s.get('taskraft_forwarded_in_total{node="node-7"}')).toBe(4);
+    expect(s.get('taskraft_handler_runs_abandoned_total{node="node-7"}')).toBe(3);
     expect(s.get('process_cpu_seconds_total')).toBe(1.25);
   });
 

@@ -121,6 +121,7 @@ describe('the leader-aware client', () => {
     const tb = claimed.find((t) => t.id === b.id)!;
     expect(ta.status).toBe('running');
     expect((await client.heartbeat(ta.id, ta.fencingToken!)).status).toBe('running');
+    expect((await client.heartbeat(ta.id, ta.fencingToken!, { pct: 50 })).progress).toEqual({ pct: 50 });
     const stale = await client.complete(ta.id, ta.fencingToken! - 1, { no: true }).catch((e: unknown) => e);
     expect((stale as TaskraftClientError).code).toBe('ERR_STALE_TOKEN');
     expect((stale as TaskraftClientError).status).toBe(409);

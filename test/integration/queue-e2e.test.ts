@@ -7,6 +7,7 @@ import { nodeId } from '../../src/raft/index.js';
 import { QueueRpc } from '../../src/transport/queue-rpc.js';
 import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
 import { NODE_TEST_PORTS } from '../support/ports.js';
+import { waitUntil } from '../support/until.js';
 
 const BASE = NODE_TEST_PORTS.queueE2e;
 
@@ -162,6 +163,12 @@ describe('task queue end to end with real processes', () => {
     expect(a.body.tasks.map((t) => [t.id, t.leaseOwner])).toEqual([['remote-1', 'worker-a']]);
     const tokenA = a.body.tasks[0]!.fencingToken!;
     expect((await nodes[2]!.post<Task>('/tasks/remote-1/heartbeat', { token: tokenA })).status).toBe(200);
+    // A heartbeat may carry progress (JSON, up to 16 KiB), which status reads then show.
+    const beat = await nodes[1]!.post<Task>('/tasks/remote-1/heartbeat', { token: tokenA, progress: { pct: 10 } });
+    expect([beat.status, beat.body.progress]).toEqual([200, { pct: 10 }]);
+    expect((await nodes[0]!.getJson<Task>('/tasks/remote-1')).body.progress).toEqual({ pct: 10 });
+    const big = await nodes[0]!.post<{ code: string }>('/tasks/remote-1/heartbeat', { token: tokenA, progress: 'x'.repeat(16 * 1024) });
+    expect([big.status, big.body.code]).toEqual([413, 'ERR_PAYLOAD_TOO_LARGE']);
     // worker-a goes quiet; its lease expires and worker-b gets the task.
     const b = await nodes[2]!.post<{ tasks: Task[] }>('/workers/claim', { worker: 'worker-b', types: ['external'], waitMs: 10_000 });
     expect(b.body.tasks.map((t) => [t.id, t.leaseOwner, t.attempts])).toEqual([['remote-1', 'worker-b', 2]]);
@@ -174,6 +181,28 @@ describe('task queue end to end with real processes', () => {
     expect([again.status, again.body.code]).toEqual([409, 'ERR_INVALID_STATE']);
     const empty = await nodes[1]!.post<{ tasks: Task[] }>('/workers/claim', { worker: 'worker-c', types: ['external'], waitMs: 200 });
     expect(empty.body.tasks).toEqual([]);
+  }, 60_000);
+
+  it("cancelling a running task aborts its handler's signal; the handler's progress shows in status reads", async () => {
+    type Stats = { processor: { abandoned: number; running: number } };
+    const abandoned = async (): Promise<number> => {
+      let n = 0;
+      for (const node of nodes) n += (await node.getJson<Stats>('/tasks/stats')).body.processor.abandoned;
+      return n;
+    };
+    const before = await abandoned();
+    expect((await submit(0, { id: 'long-1', type: 'until-aborted', timeoutMs: 120_000 })).status).toBe(201);
+    let seen: Task | undefined;
+    await waitUntil('the handler reports progress', 10_000, async () => {
+      seen = (await nodes[2]!.getJson<Task>('/tasks/long-1')).body;
+      return seen.progress !== null;
+    }, 50);
+    expect(seen).toMatchObject({ status: 'running', progress: { started: true, by: seen!.fencingToken } });
+    const cancelled = await nodes[1]!.del<Task>('/tasks/long-1');
+    expect([cancelled.status, cancelled.body.status]).toEqual([200, 'cancelled']);
+    // Without the abort, the handler would hold its slot for its 120 s timeout.
+    await waitUntil('the handler is stopped', 10_000, async () => (await abandoned()) === before + 1, 100);
+    expect((await nodes[0]!.getJson<Task>('/tasks/long-1')).body).toMatchObject({ status: 'cancelled', attempts: 1, lastError: null });
   }, 60_000);
 
   it('runs user handlers from the HANDLERS module; a broken module stops a node at start', async () => {

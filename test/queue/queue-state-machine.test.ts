@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { encodeEntry, type OpResult, type QueueOp } from '../../src/queue/commands.js';
-import { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
-import { taskId, type Task, type TaskSpec } from '../../src/queue/task.js';
+import { QueueStateMachine, type AttemptEndedListener } from '../../src/queue/queue-state-machine.js';
+import { taskId, type Task, type TaskSpec, type TaskStatus } from '../../src/queue/task.js';
 import { logIndex, term } from '../../src/raft/index.js';
 import { groupId } from '../../src/storage/key-layout.js';
 import { WriteBatch } from '../../src/storage/write-batch.js';
@@ -23,9 +23,13 @@ function spec(id: string, over: Partial<TaskSpec> = {}): TaskSpec {
 }
 
 class Harness {
-  readonly sm = new QueueStateMachine(groupId(1));
+  readonly sm: QueueStateMachine;
   readonly batch = new WriteBatch();
   index = 10;
+
+  constructor(attemptEnded: AttemptEndedListener | null = null) {
+    this.sm = new QueueStateMachine(groupId(1), attemptEnded);
+  }
 
   run(now: number, ops: QueueOp[], random = 0): OpResult[] {
     const data = encodeEntry({ now, random, ops });
@@ -267,5 +271,66 @@ describe('queue state machine', () => {
     expect(fromRows.countsByStatus()).toEqual(a.sm.countsByStatus());
     expect(fromRows.countsByQueue()).toEqual({ default: { running: 3 } });
     expect(a.sm.countsByQueue()).toEqual(fromRows.countsByQueue());
+  });
+});
+
+describe('progress and the end of attempts', () => {
+  /** A harness whose ended attempts are recorded, as [id, token, status]. */
+  const watched = (): { h: Harness; ended: [string, number, TaskStatus | null][] } => {
+    const ended: [string, number, TaskStatus | null][] = [];
+    return { h: new Harness((id, token, status) => ended.push([id, token, status])), ended };
+  };
+
+  it('a heartbeat with progress records it; one without keeps it; a stale token changes nothing', () => {
+    const { h } = watched();
+    h.one(0, { op: 'submit', task: spec('p') });
+    const [t] = h.claim(1);
+    const token = t!.fencingToken!;
+    expect(t!.progress).toBeNull();
+    expect(task(h.one(2, { op: 'extend', id: taskId('p'), token, progress: { done: 3, of: 10 } }))).toMatchObject({ progress: { done: 3, of: 10 }, leaseExpiresAt: 1002 });
+    expect(task(h.one(3, { op: 'extend', id: taskId('p'), token }))).toMatchObject({ progress: { done: 3, of: 10 }, leaseExpiresAt: 1003 });
+    expect(h.one(4, { op: 'extend', id: taskId('p'), token: token + 1, progress: 'stale' })).toMatchObject({ ok: false, code: 'ERR_STALE_TOKEN' });
+    expect(h.sm.get(taskId('p'))!.progress).toEqual({ done: 3, of: 10 });
+    // It outlives the attempt (a dead task shows how far it got) until the next attempt starts.
+    expect(task(h.one(5, { op: 'fail', id: taskId('p'), token, error: 'boom' }))).toMatchObject({ status: 'delayed', progress: { done: 3, of: 10 } });
+    const [again] = h.claim(200);
+    expect(again).toMatchObject({ id: 'p', attempts: 2, progress: null });
+  });
+
+  it('tells of every running attempt that stops holding its task, and of nothing else', () => {
+    const { h, ended } = watched();
+    h.run(0, [{ op: 'submit', task: spec('done') }, { op: 'submit', task: spec('cancelled') }, { op: 'submit', task: spec('expired', { maxAttempts: 1 }) }, { op: 'submit', task: spec('idle') }]);
+    const tokens = new Map(h.claim(1, 3).map((t) => [t.id as string, t.fencingToken!]));
+    h.one(2, { op: 'extend', id: taskId('done'), token: tokens.get('done')! });
+    h.one(3, { op: 'cancel', id: taskId('idle') });
+    expect(ended, 'a heartbeat, or a task that was not running').toEqual([]);
+    h.one(4, { op: 'complete', id: taskId('done'), token: tokens.get('done')!, result: 1 });
+    h.one(5, { op: 'cancel', id: taskId('cancelled') });
+    h.one(2000, { op: 'expire' });
+    expect(ended).toEqual([
+      ['done', tokens.get('done'), 'completed'],
+      ['cancelled', tokens.get('cancelled'), 'cancelled'],
+      ['expired', tokens.get('expired'), 'dead'],
+    ]);
+  });
+
+  it('tells of the attempts a snapshot ends on a replica that was behind', () => {
+    const leader = new Harness();
+    const { h: behind, ended } = watched();
+    const submit: QueueOp[] = [{ op: 'submit', task: spec('a') }, { op: 'submit', task: spec('b') }];
+    leader.run(0, submit);
+    behind.run(0, submit);
+    const [a, b] = leader.claim(1, 2, 'n1');
+    behind.index = leader.index - 1;
+    expect(behind.claim(1, 2, 'n1')).toEqual([a, b]);
+    // The leader moved on: a was cancelled and b's lease expired and went to another worker.
+    leader.one(2, { op: 'cancel', id: taskId('a') });
+    leader.one(1500, { op: 'expire' });
+    expect(leader.claim(1700, 1, 'n2').map((t) => t.id)).toEqual(['b']);
+    behind.sm.restore(leader.sm.snapshot(), new WriteBatch());
+    expect(ended).toEqual([
+      ['a', a!.fencingToken, 'cancelled'],
+      ['b', b!.fencingToken, 'running'],
+    ]);
   });
 });

@@ -40,4 +40,37 @@ describe('handler run signals', () => {
     expect(b.signal.aborted).toBe(true);
     expect((b.signal.reason as Error).message).toBe('node stopping');
   });
+
+  it('an extended lease moves the timeout later, never earlier', () => {
+    const signals = new RunSignals();
+    const run = signals.forRun(1000);
+    const s = run.signal;
+    vi.advanceTimersByTime(800);
+    run.extendTo(Date.now() + 1000);
+    run.extendTo(Date.now() + 10);
+    vi.advanceTimersByTime(999);
+    expect(s.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect((s.reason as DOMException).name).toBe('TimeoutError');
+    run.done();
+  });
+
+  it('an attempt that ended aborts its signal, or the one its handler reads later, with the reason', () => {
+    const signals = new RunSignals();
+    const read = signals.forRun(30_000);
+    const s = read.signal;
+    const unread = signals.forRun(30_000);
+    const why = new DOMException('task t was cancelled', 'AbortError');
+    read.abort(why);
+    unread.abort(why);
+    expect(s.reason).toBe(why);
+    expect(unread.signal.reason).toBe(why);
+    expect(read.abandoned && unread.abandoned).toBe(true);
+    // Its timer is gone, and a run that ended first is not marked.
+    expect(vi.getTimerCount()).toBe(0);
+    const finished = signals.forRun(30_000);
+    finished.done();
+    finished.abort(why);
+    expect(finished.abandoned).toBe(false);
+  });
 });

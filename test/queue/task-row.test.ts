@@ -23,6 +23,7 @@ const base: Task = {
   leaseOwner: 'node-2',
   leaseExpiresAt: 1_764_569_530_000,
   fencingToken: 1234,
+  progress: { done: 40, of: 100, step: 'resize' },
   result: null,
   lastError: 'timeout',
   finishedAt: null,
@@ -31,7 +32,7 @@ const base: Task = {
 const versions: Task[] = [
   base,
   { ...base, status: 'completed', leaseOwner: null, leaseExpiresAt: null, fencingToken: null, result: { sent: 3, ids: ['a'] }, finishedAt: 1_764_569_600_000 },
-  { ...base, status: 'pending', payload: null, runAt: null, delayMs: null, leaseOwner: null, leaseExpiresAt: null, fencingToken: null, lastError: null },
+  { ...base, status: 'pending', progress: null, payload: null, runAt: null, delayMs: null, leaseOwner: null, leaseExpiresAt: null, fencingToken: null, lastError: null },
   { ...base, status: 'dead', backoff: { type: 'fixed', delayMs: 0, maxDelayMs: 0, jitter: 0 }, payload: 'a "quoted" string, ünïcødé', result: [1, 2] },
 ];
 
@@ -52,9 +53,20 @@ describe('task rows', () => {
 
   it('written as objects by earlier versions are still read', () => {
     for (const t of versions) expect(decodeTaskRow(Buffer.from(JSON.stringify(t)))).toEqual(t);
+    // Those rows predate progress.
+    const { progress: _, ...old } = base;
+    expect(decodeTaskRow(Buffer.from(JSON.stringify(old)))).toEqual({ ...base, progress: null });
+  });
+
+  it('of format 1, before tasks carried progress, are read with no progress', () => {
+    const v2 = JSON.parse(Buffer.from(encodeTaskRow(base)).toString()) as unknown[];
+    expect(v2).toHaveLength(26);
+    const v1 = [1, ...v2.slice(1, 25)];
+    expect(decodeTaskRow(Buffer.from(JSON.stringify(v1)))).toEqual({ ...base, progress: null });
   });
 
   it('of an unknown format are refused with a clear error', () => {
+    expect(() => decodeTaskRow(Buffer.from(JSON.stringify([3, ...Array(25).fill(null)])))).toThrow(/unknown task row format 3 \(26 fields\)/);
     expect(() => decodeTaskRow(Buffer.from('[2,"x"]'))).toThrow(TaskRowError);
     expect(() => decodeTaskRow(Buffer.from(JSON.stringify([1, ...Array(10).fill(null)])))).toThrow(/unknown task row format 1 \(11 fields\)/);
   });

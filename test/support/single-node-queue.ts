@@ -41,13 +41,16 @@ export class SingleNodeQueue {
     readonly queue: QueueNode,
     readonly machines: ReadonlyMap<GroupId, QueueStateMachine>,
     private readonly dir: string,
+    private readonly watcher: { processor: Processor | null },
   ) {}
 
   static async open(partitions: number): Promise<SingleNodeQueue> {
     const dir = mkdtempSync(join(tmpdir(), 'taskraft-queue-'));
     const self = nodeId('n1');
     const machines = new Map<GroupId, QueueStateMachine>();
-    for (let p = 1; p <= partitions; p++) machines.set(groupId(p), new QueueStateMachine(groupId(p)));
+    // As on a node (src/cli/node.ts): the latest processing loop hears of attempts that end.
+    const watcher: { processor: Processor | null } = { processor: null };
+    for (let p = 1; p <= partitions; p++) machines.set(groupId(p), new QueueStateMachine(groupId(p), (id, token, status) => watcher.processor?.attemptEnded(id, token, status)));
     const db = await RocksDatabase.open(dir, { writeWorker: true });
     const host = await MultiRaftHost.open({ self, db, send: () => undefined, logger: pino({ level: 'silent' }), tickMs: 10, stateMachine: (g) => machines.get(g)! });
     for (const g of machines.keys()) host.createGroup(g, [self]);
@@ -63,7 +66,7 @@ export class SingleNodeQueue {
       viewLeader: () => null,
       requestTimeoutMs: 5000,
     });
-    return new SingleNodeQueue(db, host, rpc, queue, machines, dir);
+    return new SingleNodeQueue(db, host, rpc, queue, machines, dir, watcher);
   }
 
   /**
@@ -72,7 +75,7 @@ export class SingleNodeQueue {
    * replaces any option.
    */
   processor(handlers: ReadonlyMap<string, Handler>, over: Partial<ProcessorOptions> = {}): Processor {
-    return new Processor({
+    return (this.watcher.processor = new Processor({
       self: this.self,
       queue: this.queue,
       handlers,
@@ -83,7 +86,7 @@ export class SingleNodeQueue {
       retainCount: 1000,
       retainMs: 3_600_000,
       ...over,
-    });
+    }));
   }
 
   machine(g: GroupId): QueueStateMachine {

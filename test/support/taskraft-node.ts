@@ -79,6 +79,11 @@ export class TaskraftNode {
     return { status: res.status, body: (await res.json()) as T };
   }
 
+  async del<T>(path: string): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.url}${path}`, { method: 'DELETE', signal: AbortSignal.timeout(5000) });
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
   /** The view this node serves, or null when it cannot (not up, no view yet). */
   async view(): Promise<ClusterView | null> {
     try {
