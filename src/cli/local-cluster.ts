@@ -64,7 +64,7 @@ async function stopAll(code: number): Promise<void> {
   for (const c of children) c.kill('SIGTERM');
   const timer = setTimeout(() => {
     for (const c of children) c.kill('SIGKILL');
-  }, 10_000);
+  }, 15_000);
   await Promise.all(exits);
   clearTimeout(timer);
   process.exit(code);

@@ -35,6 +35,9 @@ export interface NodeConfig {
    * entries behind the snapshot for followers that lag a little. */
   readonly snapshotEntries: number;
   readonly keepEntries: number;
+  /** On SIGTERM or SIGINT, how long running handlers get to finish before their tasks are
+   * released to run elsewhere. */
+  readonly shutdownGraceMs: number;
   /** A module exporting task handlers by type (HANDLERS), absolute; null: built-ins only. */
   readonly handlersModule: string | null;
 }
@@ -62,6 +65,7 @@ const INTEGER_SETTINGS = {
   retainMs: ['RETAIN_MS', 0, 3_650 * 86_400_000],
   snapshotEntries: ['SNAPSHOT_ENTRIES', 10, 100_000_000],
   keepEntries: ['KEEP_ENTRIES', 0, 100_000_000],
+  shutdownGraceMs: ['SHUTDOWN_GRACE_MS', 0, 3_600_000],
 } as const satisfies Partial<Record<keyof NodeConfig, readonly [string, number, number]>>;
 type IntegerSetting = keyof typeof INTEGER_SETTINGS;
 

@@ -78,6 +78,9 @@ async function establishIdentity(config: NodeConfig, store: NodeStore, httpAddr:
   return identity;
 }
 
+/** How long a stopping node waits for the groups it leads to take new leaders (a few ticks). */
+const LEADERSHIP_HANDOFF_MS = 2_000;
+
 async function main(): Promise<void> {
   let config: NodeConfig;
   try {
@@ -269,9 +272,15 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping');
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping');
     agent?.stop();
+    // Running handlers finish (or their tasks are released) while this node still leads their
+    // partitions, then the partitions get new leaders before it goes: none waits for a lease to
+    // expire or for an election.
+    await processor.drain(config.shutdownGraceMs);
     processor.stop();
+    const handOff = await openHost.handOffLeadership(LEADERSHIP_HANDOFF_MS);
+    logger.info(handOff, 'handed over leadership');
     await app.close();
     await cpu.close();
     await openHost.stop();

@@ -420,6 +420,32 @@ export class MultiRaftHost {
     this.schedule();
   }
 
+  /**
+   * Before a graceful stop: asks every group this node leads to hand leadership to its most
+   * caught-up other voter (Raft's leadership transfer), and waits up to `timeoutMs` for them to
+   * go. Without it, each group it led would sit without a leader for an election timeout after the
+   * node stops. Returns how many it led, and how many it still leads.
+   */
+  async handOffLeadership(timeoutMs: number): Promise<{ led: number; kept: number }> {
+    const led: GroupId[] = [];
+    for (const [id, g] of this.groups) {
+      if (g.role !== 'leader') continue;
+      const st = g.node.status();
+      let best: NodeId | null = null;
+      let bestMatch = -1;
+      for (const v of st.confState.voters) {
+        const match = v === this.opts.self ? -1 : (st.progress?.get(v)?.match ?? -1);
+        if (match > bestMatch) [best, bestMatch] = [v, match];
+      }
+      if (best === null) continue;
+      led.push(id);
+      this.transferLeader(id, best);
+    }
+    const leading = (): number => led.filter((id) => this.groups.get(id)?.role === 'leader').length;
+    for (const deadline = Date.now() + timeoutMs; leading() > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+    return { led: led.length, kept: leading() };
+  }
+
   campaign(group: GroupId): void {
     this.wake(this.group(group));
     this.group(group).node.campaign();

@@ -20,6 +20,11 @@ export type QueueOp =
   | { readonly op: 'extend'; readonly id: TaskId; readonly token: number; readonly progress?: unknown }
   | { readonly op: 'complete'; readonly id: TaskId; readonly token: number; readonly result: unknown }
   | { readonly op: 'fail'; readonly id: TaskId; readonly token: number; readonly error: string }
+  /**
+   * Withdraws a running attempt (its node is stopping): the task is pending again at its old place
+   * in the queue, and the attempt does not count against maxAttempts.
+   */
+  | { readonly op: 'release'; readonly id: TaskId; readonly token: number }
   | { readonly op: 'cancel'; readonly id: TaskId }
   /** Re-drive a dead task: pending again with a fresh budget of attempts. */
   | { readonly op: 'retry'; readonly id: TaskId }

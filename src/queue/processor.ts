@@ -7,6 +7,8 @@ import type { QueueStateMachine } from './queue-state-machine.js';
 import { RunSignals, type RunSignal } from './run-signal.js';
 import { MAX_PROGRESS_BYTES, progressBytes, type Task, type TaskId, type TaskStatus } from './task.js';
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /** Tasks one claim may lease (one log entry). */
 const MAX_CLAIM = 256;
 
@@ -77,11 +79,15 @@ export class Processor {
   private kicked = false;
   private rotation = 0;
   private stopped = false;
+  /** Shutting down: no new claims; running handlers may still finish and record results. */
+  private draining = false;
+  /** Results (complete or fail) proposed and not yet answered. */
+  private recording = 0;
   private readonly signals = new RunSignals();
   private readonly types: string[];
   private readonly counters = { started: 0, succeeded: 0, failed: 0, rejected: 0, abandoned: 0 };
   /** The attempts whose handlers run here, by task: what `attemptEnded` aborts. */
-  private readonly runs = new Map<TaskId, { readonly token: number; readonly signal: RunSignal }>();
+  private readonly runs = new Map<TaskId, { readonly g: GroupId; readonly token: number; readonly signal: RunSignal }>();
   /** Completions per second over the last 10 s, for stats. */
   private readonly recent: number[] = [];
 
@@ -103,6 +109,34 @@ export class Processor {
     this.opts.queue.onNewWork(null);
     this.stopped = true;
     this.signals.stop(new Error('node stopping'));
+  }
+
+  /**
+   * A graceful stop, before `stop()`: claims nothing more, gives the running handlers up to
+   * `graceMs` to finish and have their results recorded, then aborts those still running and
+   * releases their tasks (pending again at once, the attempt not counted), so that the partitions'
+   * next leaders run them without waiting for their leases to expire. Releases that get no answer
+   * within `releaseMs` (no quorum left) are left to lease expiry, as after a crash.
+   */
+  async drain(graceMs: number, releaseMs = 2_000): Promise<{ finished: number; released: number }> {
+    this.draining = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const running = this.runs.size;
+    const graceEnds = Date.now() + graceMs;
+    while ((this.runs.size > 0 || this.recording > 0) && Date.now() < graceEnds) await sleep(Math.min(20, graceEnds - Date.now()));
+    const left = [...this.runs].map(([id, r]) => ({ id, ...r }));
+    const stopping = new DOMException('the node is stopping; the task is released to run elsewhere', 'AbortError');
+    for (const r of left) r.signal.abort(stopping);
+    let released = 0;
+    const releases = left.map(async (r) => {
+      const res = await this.opts.queue.op(r.g, { op: 'release', id: r.id, token: r.token });
+      if (res.ok) released++;
+    });
+    await Promise.race([Promise.allSettled(releases), sleep(releaseMs)]);
+    this.opts.logger.info({ running, finished: running - left.length, released, unreleased: left.length - released }, 'processing stopped');
+    return { finished: running - left.length, released };
   }
 
   /** Runs a round as soon as the event loop is free (once, however many ask before it runs). */
@@ -169,7 +203,7 @@ export class Processor {
 
   private pump(): void {
     // A kick from a commit can come after stop(): claim nothing then.
-    if (this.stopped) return;
+    if (this.stopped || this.draining) return;
     const now = Date.now();
     const wanting: [GroupId, number][] = [];
     let next = now + this.opts.pollMs;
@@ -228,7 +262,7 @@ export class Processor {
 
   /** A claim for an entry that carries new work on a partition this node leads (see QueueNode). */
   private claimAlong(g: GroupId, runnable: number): ClaimAlong | null {
-    if (this.stopped || this.claiming.has(g)) return null;
+    if (this.stopped || this.draining || this.claiming.has(g)) return null;
     const sm = this.opts.queue.machine(g);
     const free = this.opts.concurrency - this.running;
     if (sm === undefined || free <= 0) return null;
@@ -270,7 +304,7 @@ export class Processor {
     }
     this.counters.started++;
     const run = this.signals.forRun(task.timeoutMs);
-    this.runs.set(task.id, { token, signal: run });
+    this.runs.set(task.id, { g, token, signal: run });
     const heartbeat = async (progress?: unknown): Promise<void> => {
       const at = Date.now();
       const r = await this.opts.queue.op(g, progress === undefined ? { op: 'extend', id: task.id, token } : { op: 'extend', id: task.id, token, progress });
@@ -315,6 +349,7 @@ export class Processor {
       this.opts.logger.info({ task: task.id }, 'attempt stopped: the task was cancelled or its lease lost while it ran');
       return;
     }
+    this.recording++;
     try {
       const r: OpResult = outcome.ok
         ? await this.opts.queue.op(g, { op: 'complete', id: task.id, token, result: outcome.result })
@@ -331,6 +366,8 @@ export class Processor {
       }
     } catch (e) {
       this.opts.logger.warn({ task: task.id, err: (e as Error).message }, 'could not record a result; the lease will expire and the task run again');
+    } finally {
+      this.recording--;
     }
   }
 }

@@ -34,8 +34,8 @@ export interface ClaimAlong {
 }
 
 /**
- * How the processing loop hears of work this node proposes as a partition's leader (submits and
- * retries of tasks runnable at once), so it need not wait for its next poll.
+ * How the processing loop hears of work this node proposes as a partition's leader (submits,
+ * re-drives and releases of tasks runnable at once), so it need not wait for its next poll.
  */
 export interface NewWorkListener {
   /**
@@ -333,7 +333,7 @@ export class QueueNode {
     // Tasks runnable at once (a delayed submit is not): what a claim in this entry could take.
     let runnable = 0;
     for (const o of ops) {
-      if (o.op === 'retry') runnable++;
+      if (o.op === 'retry' || o.op === 'release') runnable++;
       else if (o.op === 'submit' && (firstRunAt(o.task, now) ?? now) <= now) runnable++;
     }
     const listener = this.newWork;

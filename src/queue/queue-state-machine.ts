@@ -296,6 +296,14 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
         if (!t.ok) return t;
         return { ok: true, task: this.failAttempt(t.task, o.error, now, random) };
       }
+      case 'release': {
+        const t = this.running(o.id, o.token);
+        if (!t.ok) return t;
+        const n = unlease(t.task, now);
+        n.status = 'pending';
+        n.attempts = t.task.attempts - 1;
+        return { ok: true, task: this.put(n) };
+      }
       case 'cancel': {
         const t = this.tasks.get(o.id);
         if (t === undefined) return notFound(o.id);

@@ -314,6 +314,23 @@ describe('progress and the end of attempts', () => {
     ]);
   });
 
+  it('a released attempt is withdrawn: the task is first in line again, and the attempt does not count', () => {
+    const { h, ended } = watched();
+    h.run(0, [{ op: 'submit', task: spec('first', { maxAttempts: 1 }) }, { op: 'submit', task: spec('second') }]);
+    const [t] = h.claim(1, 1, 'stopping-node');
+    expect(t!.id).toBe('first');
+    h.one(2, { op: 'submit', task: spec('third') });
+    expect(h.one(3, { op: 'release', id: taskId('first'), token: t!.fencingToken! + 1 })).toMatchObject({ ok: false, code: 'ERR_STALE_TOKEN' });
+    expect(task(h.one(4, { op: 'release', id: taskId('first'), token: t!.fencingToken! }))).toMatchObject({ status: 'pending', attempts: 0, leaseOwner: null, fencingToken: null });
+    expect(ended).toEqual([['first', t!.fencingToken, 'pending']]);
+    expect(h.sm.stats().failedAttempts).toBe(0);
+    expect(h.claim(5, 3, 'next-leader').map((x) => [x.id, x.attempts])).toEqual([
+      ['first', 1],
+      ['second', 1],
+      ['third', 1],
+    ]);
+  });
+
   it('tells of the attempts a snapshot ends on a replica that was behind', () => {
     const leader = new Harness();
     const { h: behind, ended } = watched();

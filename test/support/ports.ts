@@ -23,6 +23,7 @@ export const NODE_TEST_PORTS = {
   queueMoves: 19810,
   clientRouting: 19860,
   metrics: 19900,
+  gracefulStop: 19940,
 } as const;
 
 export const KV_TEST_PORTS = {
