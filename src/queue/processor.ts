@@ -30,7 +30,8 @@ export interface ProcessorStats {
   readonly succeeded: number;
   readonly failed: number;
   readonly rejected: number;
-  /** Runs stopped because their attempt lost the task while they ran (cancelled, lease expired). */
+  /** Attempts whose results were not sent because the attempt stopped holding its task before or
+   * while its handler ran (cancelled, lease expired, released by a stopping node). */
   readonly abandoned: number;
   readonly completedPerSec: number;
 }
@@ -295,8 +296,8 @@ export class Processor {
   private async run(g: GroupId, task: Task): Promise<void> {
     const token = task.fencingToken ?? 0;
     // An entry applied in the same turn as the claim may have ended the attempt already (a cancel).
-    const now = this.opts.queue.machine(g)?.get(task.id);
-    if (now !== undefined && (now.status !== 'running' || now.fencingToken !== token)) {
+    const current = this.opts.queue.machine(g)?.get(task.id);
+    if (current !== undefined && (current.status !== 'running' || current.fencingToken !== token)) {
       this.running--;
       this.counters.abandoned++;
       this.kick();
@@ -343,10 +344,10 @@ export class Processor {
     // Stopping: the lease runs out and the task is retried elsewhere.
     if (this.stopped) return;
     this.kick();
-    if (run.abandoned) {
-      // The task was cancelled or leased again: the log would refuse this result.
+    if (run.abandonedWith !== null) {
+      // The task was cancelled, leased again or released: the log would refuse this result.
       this.counters.abandoned++;
-      this.opts.logger.info({ task: task.id }, 'attempt stopped: the task was cancelled or its lease lost while it ran');
+      this.opts.logger.info({ task: task.id, reason: (run.abandonedWith as Error).message }, 'attempt stopped; its result is not recorded');
       return;
     }
     this.recording++;

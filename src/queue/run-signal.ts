@@ -81,9 +81,9 @@ export class RunSignal {
     this.controller?.abort(reason);
   }
 
-  /** Whether `abort` was called: the attempt's result would be refused, and is not sent. */
-  get abandoned(): boolean {
-    return this.endedWith !== null;
+  /** The reason `abort` was given, or null: the attempt's result would be refused, and is not sent. */
+  get abandonedWith(): unknown {
+    return this.endedWith;
   }
 
   done(): void {

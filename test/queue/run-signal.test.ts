@@ -65,12 +65,12 @@ describe('handler run signals', () => {
     unread.abort(why);
     expect(s.reason).toBe(why);
     expect(unread.signal.reason).toBe(why);
-    expect(read.abandoned && unread.abandoned).toBe(true);
+    expect([read.abandonedWith, unread.abandonedWith]).toEqual([why, why]);
     // Its timer is gone, and a run that ended first is not marked.
     expect(vi.getTimerCount()).toBe(0);
     const finished = signals.forRun(30_000);
     finished.done();
     finished.abort(why);
-    expect(finished.abandoned).toBe(false);
+    expect(finished.abandonedWith).toBeNull();
   });
 });
