@@ -16,7 +16,8 @@ import { CpuPool } from '../queue/cpu-pool.js';
 import { builtInHandlers } from '../queue/handlers.js';
 import { Processor } from '../queue/processor.js';
 import { QueueNode } from '../queue/queue-node.js';
-import { QueueStateMachine } from '../queue/queue-state-machine.js';
+import { QueueStateMachine, type TaskObserver } from '../queue/queue-state-machine.js';
+import { TaskWaiters } from '../queue/task-waiters.js';
 import { TaskService } from '../queue/task-service.js';
 import { groupId, groupOfKey, stateMachinesRange, type GroupId } from '../storage/key-layout.js';
 import { RocksDatabase } from '../storage/rocks-database.js';
@@ -126,8 +127,13 @@ async function main(): Promise<void> {
   }
   const machines = new Map<GroupId, QueueStateMachine>();
   // Replicas apply entries from the start, before the processing loop exists (it aborts the
-  // handlers of attempts that end while they run).
+  // handlers of attempts that end while they run); long-polls wake when their task finishes here.
   let processorRef: Processor | null = null;
+  const waiters = new TaskWaiters();
+  const observer: TaskObserver = {
+    attemptEnded: (id, token, status) => processorRef?.attemptEnded(id, token, status),
+    finished: (id) => waiters.finished(id),
+  };
   let metaSm: MetaStateMachine | null = null;
   let host: MultiRaftHost | null = null;
   let agent: ClusterAgent | null = null;
@@ -186,7 +192,7 @@ async function main(): Promise<void> {
     stateMachine: (g) => {
       if (g !== META_GROUP) {
         // A replica created after start (placement) starts empty; one on disk was loaded above.
-        const sm = new QueueStateMachine(g, (id, token, status) => processorRef?.attemptEnded(id, token, status));
+        const sm = new QueueStateMachine(g, observer);
         sm.loadRows(preloaded.get(g) ?? []);
         preloaded.delete(g);
         machines.set(g, sm);
@@ -262,7 +268,7 @@ async function main(): Promise<void> {
   // elected, and those the old leader's last entries carried once they are applied.
   openHost.onLeadership(() => processor.kick());
   processor.start();
-  const tasks = new TaskService(queue, heldMachines, processor, () => openHost.stats());
+  const tasks = new TaskService(queue, heldMachines, processor, waiters, () => openHost.stats());
 
   const app = buildApp({ nodeId: config.nodeId, clusterId, cluster: agent, tasks, logger });
   await app.listen({ host: config.httpHost, port: config.httpPort });

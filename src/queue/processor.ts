@@ -5,7 +5,7 @@ import { HandlerError, type Handler } from './handlers.js';
 import type { ClaimAlong, QueueNode } from './queue-node.js';
 import type { QueueStateMachine } from './queue-state-machine.js';
 import { RunSignals, type RunSignal } from './run-signal.js';
-import { MAX_PROGRESS_BYTES, progressBytes, type Task, type TaskId, type TaskStatus } from './task.js';
+import { MAX_PROGRESS_BYTES, jsonBytes, type Task, type TaskId, type TaskStatus } from './task.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -325,7 +325,7 @@ export class Processor {
         },
         extendLease: () => heartbeat(),
         reportProgress: (progress: unknown) => {
-          const bytes = progressBytes(progress);
+          const bytes = jsonBytes(progress);
           if (bytes === null) return Promise.reject(new HandlerError('progress must be a JSON value'));
           if (bytes > MAX_PROGRESS_BYTES) return Promise.reject(new HandlerError(`progress is ${bytes} bytes as JSON, over the limit of ${MAX_PROGRESS_BYTES}`));
           return heartbeat(progress);

@@ -34,14 +34,22 @@ const runsBefore = (a: { priority: number; seq: number }, b: { priority: number;
   a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq);
 
 /**
- * Told, on every replica, when a running attempt stops holding its task: the task was cancelled,
- * its lease expired, or it was completed or failed with the attempt's token. `status` is the
- * task's new status (`running` again under a new token when a snapshot replaced the state; null
- * when a snapshot no longer has the task at all, as after its retention).
- * Called in the middle of applying entries: it must not touch the machine, and whatever it
- * starts (an abort that runs a handler's listeners) must wait until the apply has returned.
+ * What the owner of a replica hears of as it applies entries (on every replica, leader or not).
+ * Called in the middle of an apply: a listener must not touch the machine, and whatever it starts
+ * (an abort that runs a handler's listeners, a waiter's continuation) must wait until the apply has
+ * returned.
  */
-export type AttemptEndedListener = (id: TaskId, token: number, status: TaskStatus | null) => void;
+export interface TaskObserver {
+  /**
+   * A running attempt stopped holding its task: the task was cancelled, its lease expired, it was
+   * released, or it was completed or failed with the attempt's token. `status` is the task's new
+   * status (`running` again under a new token when a snapshot replaced the state; null when a
+   * snapshot no longer has the task at all, as after its retention).
+   */
+  attemptEnded(id: TaskId, token: number, status: TaskStatus | null): void;
+  /** The task reached a terminal status (completed, dead or cancelled). */
+  finished(id: TaskId): void;
+}
 
 interface Persisted {
   readonly seq: number;
@@ -82,10 +90,9 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
   /** Keys touched by the entries being applied, flushed to the batch once per apply call. */
   private readonly touched = new Set<TaskId>();
 
-  /** `attemptEnded` hears of attempts that stop holding their task (see AttemptEndedListener). */
   constructor(
     readonly group: GroupId,
-    private readonly attemptEnded: AttemptEndedListener | null = null,
+    private readonly observer: TaskObserver | null = null,
   ) {
     this.prefix = stateMachinePrefix(group);
     this.metaKey = this.key('m');
@@ -205,9 +212,11 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
 
   restore(data: Uint8Array, batch: WriteBatch): void {
     const attempts: [TaskId, number][] = [];
+    const unfinished: TaskId[] = [];
     for (const [id, t] of this.tasks) {
       batch.del(this.taskKey(id));
       if (t.status === 'running') attempts.push([id, t.fencingToken ?? 0]);
+      if (!(t instanceof FinishedTask)) unfinished.push(id);
     }
     this.reset();
     if (data.byteLength > 0) {
@@ -218,11 +227,14 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
       for (const [id, t] of this.tasks) batch.put(this.taskKey(id), rowBytes(t));
     }
     batch.put(this.metaKey, utf8(JSON.stringify({ seq: this.seq, counters: this.counters } satisfies Persisted)));
-    // The snapshot may have moved past the end of attempts this replica saw start.
+    // The snapshot may have moved past the end of attempts this replica saw start, and past the
+    // end of tasks it held unfinished.
+    if (this.observer === null) return;
     for (const [id, token] of attempts) {
       const now = this.tasks.get(id);
-      if (now?.status !== 'running' || now.fencingToken !== token) this.attemptEnded?.(id, token, now?.status ?? null);
+      if (now?.status !== 'running' || now.fencingToken !== token) this.observer.attemptEnded(id, token, now?.status ?? null);
     }
+    for (const id of unfinished) if (this.tasks.get(id) instanceof FinishedTask) this.observer.finished(id);
   }
 
   /** Rebuilds memory and indexes from the rows under the partition's prefix (node start). */
@@ -452,7 +464,7 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
     if (before !== undefined) {
       this.count(before, -1);
       if (before.status === 'running' && (t.status !== 'running' || t.fencingToken !== before.fencingToken)) {
-        this.attemptEnded?.(t.id, before.fencingToken ?? 0, t.status);
+        this.observer?.attemptEnded(t.id, before.fencingToken ?? 0, t.status);
       }
     } else this.order.add(t.id);
     this.count(t, 1);
@@ -479,6 +491,8 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
         const f = new FinishedTask(t, t.status);
         this.tasks.set(t.id, f);
         this.finished.push(f);
+        // Not when loading (no version before): restore tells of those itself.
+        if (before !== undefined) this.observer?.finished(t.id);
         break;
       }
     }

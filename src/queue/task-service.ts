@@ -4,7 +4,8 @@ import { QueueError } from './errors.js';
 import type { Processor, ProcessorStats } from './processor.js';
 import type { QueueNode, RoutingStats } from './queue-node.js';
 import type { QueueCounters, QueueStateMachine } from './queue-state-machine.js';
-import { MAX_PROGRESS_BYTES, progressBytes, TERMINAL, taskId, type Backoff, type Task, type TaskSpec, type TaskStatus } from './task.js';
+import type { TaskWaiters } from './task-waiters.js';
+import { MAX_PROGRESS_BYTES, jsonBytes, TERMINAL, taskId, type Backoff, type Task, type TaskSpec, type TaskStatus } from './task.js';
 import { newTaskId } from './task-ids.js';
 import { listTasks, type ListFilter } from './list-tasks.js';
 
@@ -49,12 +50,18 @@ export interface NodeMetrics {
 /** Largest payload, as JSON text. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
+/** The longest a long-poll waits for its local replica before it reads the leader again. */
+const WAIT_SLICE_MS = 5_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /** What the HTTP API does with tasks, on top of the node's queue routing. */
 export class TaskService {
   constructor(
     private readonly queue: QueueNode,
     private readonly machines: () => Iterable<[GroupId, QueueStateMachine]>,
     private readonly processor: Processor,
+    private readonly waiters: TaskWaiters,
     /** The node's raft loop counters (turns, fsynced writes, entries), for operators. */
     private readonly raftStats: () => Readonly<Record<string, number>> = () => ({}),
   ) {}
@@ -76,14 +83,23 @@ export class TaskService {
     return t;
   }
 
-  /** Long-poll: the task once terminal, or as it is when `timeoutMs` runs out. */
+  /**
+   * Long-poll: the task once terminal, or as it is when `timeoutMs` runs out. Where this node holds
+   * a replica of the task's partition, it waits for that replica to apply the task's end (see
+   * TaskWaiters) and reads the leader once more; elsewhere it reads the leader with backoff.
+   */
   async wait(id: string, timeoutMs: number): Promise<Task> {
+    const tid = taskId(id);
     const deadline = Date.now() + timeoutMs;
     for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
       // Linearizable: a lagging local replica could miss the task, or show an old state forever.
       const t = await this.get(id, true);
-      if (TERMINAL.has(t.status) || Date.now() + delay > deadline) return t;
-      await new Promise((r) => setTimeout(r, delay));
+      const left = deadline - Date.now();
+      if (TERMINAL.has(t.status) || left <= 0) return t;
+      const local = this.queue.machine(this.queue.partitionOf(tid));
+      if (local === undefined) await sleep(Math.min(delay, left));
+      // A slice at most: if the replica moves away meanwhile, its finish is never heard of here.
+      else await this.waiters.until(tid, Math.min(left, WAIT_SLICE_MS), () => TERMINAL.has(local.summary(tid)?.status ?? t.status));
     }
   }
 
@@ -131,7 +147,7 @@ export class TaskService {
       case 'extend': {
         if (outcome.progress === undefined) return expectTask(await this.queue.op(g, { op: 'extend', id: tid, token }));
         // JSON parsed from a body is JSON: only its size needs checking.
-        const bytes = progressBytes(outcome.progress) ?? 0;
+        const bytes = jsonBytes(outcome.progress) ?? 0;
         if (bytes > MAX_PROGRESS_BYTES) throw new QueueError('ERR_PAYLOAD_TOO_LARGE', `progress is ${bytes} bytes as JSON, over the limit of ${MAX_PROGRESS_BYTES}`);
         return expectTask(await this.queue.op(g, { op: 'extend', id: tid, token, progress: outcome.progress }));
       }
@@ -212,8 +228,10 @@ export function sumByQueue(parts: Iterable<Readonly<Record<string, Partial<Recor
 
 function toSpec(i: SubmitInput, now: number): TaskSpec {
   const payload = i.payload ?? null;
-  if (JSON.stringify(payload).length > MAX_PAYLOAD_BYTES) {
-    throw new QueueError('ERR_PAYLOAD_TOO_LARGE', `payload is larger than ${MAX_PAYLOAD_BYTES} bytes of JSON`);
+  // Bytes, not characters: a payload of 60,000 CJK characters is 180 KB on disk.
+  const bytes = jsonBytes(payload) ?? 0;
+  if (bytes > MAX_PAYLOAD_BYTES) {
+    throw new QueueError('ERR_PAYLOAD_TOO_LARGE', `payload is ${bytes} bytes as JSON, over the limit of ${MAX_PAYLOAD_BYTES}`);
   }
   return {
     id: i.id !== undefined ? taskId(i.id) : newTaskId(now),

@@ -69,11 +69,14 @@ export interface Task extends TaskSpec {
  */
 export const MAX_PROGRESS_BYTES = 16 * 1024;
 
-/** A progress report's size as JSON, or null if it is not JSON at all (undefined, a function). */
-export function progressBytes(progress: unknown): number | null {
+/**
+ * A value's size as UTF-8 JSON (what the log and the rows hold), or null if it is not JSON at all
+ * (undefined, a function, a BigInt, a cycle).
+ */
+export function jsonBytes(value: unknown): number | null {
   let text: string | undefined;
   try {
-    text = JSON.stringify(progress);
+    text = JSON.stringify(value);
   } catch {
     return null;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { encodeEntry, type OpResult, type QueueOp } from '../../src/queue/commands.js';
-import { QueueStateMachine, type AttemptEndedListener } from '../../src/queue/queue-state-machine.js';
+import { QueueStateMachine, type TaskObserver } from '../../src/queue/queue-state-machine.js';
 import { taskId, type Task, type TaskSpec, type TaskStatus } from '../../src/queue/task.js';
 import { logIndex, term } from '../../src/raft/index.js';
 import { groupId } from '../../src/storage/key-layout.js';
@@ -27,8 +27,8 @@ class Harness {
   readonly batch = new WriteBatch();
   index = 10;
 
-  constructor(attemptEnded: AttemptEndedListener | null = null) {
-    this.sm = new QueueStateMachine(groupId(1), attemptEnded);
+  constructor(observer: TaskObserver | null = null) {
+    this.sm = new QueueStateMachine(groupId(1), observer);
   }
 
   run(now: number, ops: QueueOp[], random = 0): OpResult[] {
@@ -275,10 +275,11 @@ describe('queue state machine', () => {
 });
 
 describe('progress and the end of attempts', () => {
-  /** A harness whose ended attempts are recorded, as [id, token, status]. */
-  const watched = (): { h: Harness; ended: [string, number, TaskStatus | null][] } => {
+  /** A harness whose ended attempts ([id, token, status]) and finished tasks are recorded. */
+  const watched = (): { h: Harness; ended: [string, number, TaskStatus | null][]; finished: string[] } => {
     const ended: [string, number, TaskStatus | null][] = [];
-    return { h: new Harness((id, token, status) => ended.push([id, token, status])), ended };
+    const finished: string[] = [];
+    return { h: new Harness({ attemptEnded: (id, token, status) => ended.push([id, token, status]), finished: (id) => finished.push(id) }), ended, finished };
   };
 
   it('a heartbeat with progress records it; one without keeps it; a stale token changes nothing', () => {
@@ -297,8 +298,8 @@ describe('progress and the end of attempts', () => {
     expect(again).toMatchObject({ id: 'p', attempts: 2, progress: null });
   });
 
-  it('tells of every running attempt that stops holding its task, and of nothing else', () => {
-    const { h, ended } = watched();
+  it('tells of every running attempt that stops holding its task, and of every task that finishes', () => {
+    const { h, ended, finished } = watched();
     h.run(0, [{ op: 'submit', task: spec('done') }, { op: 'submit', task: spec('cancelled') }, { op: 'submit', task: spec('expired', { maxAttempts: 1 }) }, { op: 'submit', task: spec('idle') }]);
     const tokens = new Map(h.claim(1, 3).map((t) => [t.id as string, t.fencingToken!]));
     h.one(2, { op: 'extend', id: taskId('done'), token: tokens.get('done')! });
@@ -312,6 +313,12 @@ describe('progress and the end of attempts', () => {
       ['cancelled', tokens.get('cancelled'), 'cancelled'],
       ['expired', tokens.get('expired'), 'dead'],
     ]);
+    expect(finished).toEqual(['idle', 'done', 'cancelled', 'expired']);
+    // A re-driven dead task that finishes again is told of again; a sweep is not an end.
+    h.one(2001, { op: 'retry', id: taskId('expired') });
+    h.one(2002, { op: 'cancel', id: taskId('expired') });
+    h.one(2003, { op: 'sweep', keep: 0, maxAgeMs: 0 });
+    expect(finished).toEqual(['idle', 'done', 'cancelled', 'expired', 'expired']);
   });
 
   it('a released attempt is withdrawn: the task is first in line again, and the attempt does not count', () => {
@@ -333,7 +340,7 @@ describe('progress and the end of attempts', () => {
 
   it('tells of the attempts a snapshot ends on a replica that was behind', () => {
     const leader = new Harness();
-    const { h: behind, ended } = watched();
+    const { h: behind, ended, finished } = watched();
     const submit: QueueOp[] = [{ op: 'submit', task: spec('a') }, { op: 'submit', task: spec('b') }];
     leader.run(0, submit);
     behind.run(0, submit);
@@ -349,5 +356,6 @@ describe('progress and the end of attempts', () => {
       ['a', a!.fencingToken, 'cancelled'],
       ['b', b!.fencingToken, 'running'],
     ]);
+    expect(finished).toEqual(['a']);
   });
 });

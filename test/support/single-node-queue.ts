@@ -6,7 +6,8 @@ import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
 import type { Handler } from '../../src/queue/handlers.js';
 import { Processor, type ProcessorOptions } from '../../src/queue/processor.js';
 import { QueueNode } from '../../src/queue/queue-node.js';
-import { QueueStateMachine } from '../../src/queue/queue-state-machine.js';
+import { QueueStateMachine, type TaskObserver } from '../../src/queue/queue-state-machine.js';
+import { TaskWaiters } from '../../src/queue/task-waiters.js';
 import type { TaskId, TaskSpec } from '../../src/queue/task.js';
 import { nodeId } from '../../src/raft/index.js';
 import { groupId, type GroupId } from '../../src/storage/key-layout.js';
@@ -42,6 +43,8 @@ export class SingleNodeQueue {
     readonly machines: ReadonlyMap<GroupId, QueueStateMachine>,
     private readonly dir: string,
     private readonly watcher: { processor: Processor | null },
+    /** Long-polls of this node's TaskService, woken by its replicas (as on a node). */
+    readonly waiters: TaskWaiters,
   ) {}
 
   static async open(partitions: number): Promise<SingleNodeQueue> {
@@ -50,7 +53,9 @@ export class SingleNodeQueue {
     const machines = new Map<GroupId, QueueStateMachine>();
     // As on a node (src/cli/node.ts): the latest processing loop hears of attempts that end.
     const watcher: { processor: Processor | null } = { processor: null };
-    for (let p = 1; p <= partitions; p++) machines.set(groupId(p), new QueueStateMachine(groupId(p), (id, token, status) => watcher.processor?.attemptEnded(id, token, status)));
+    const waiters = new TaskWaiters();
+    const observer: TaskObserver = { attemptEnded: (id, token, status) => watcher.processor?.attemptEnded(id, token, status), finished: (id) => waiters.finished(id) };
+    for (let p = 1; p <= partitions; p++) machines.set(groupId(p), new QueueStateMachine(groupId(p), observer));
     const db = await RocksDatabase.open(dir, { writeWorker: true });
     const host = await MultiRaftHost.open({ self, db, send: () => undefined, logger: pino({ level: 'silent' }), tickMs: 10, stateMachine: (g) => machines.get(g)! });
     for (const g of machines.keys()) host.createGroup(g, [self]);
@@ -66,7 +71,7 @@ export class SingleNodeQueue {
       viewLeader: () => null,
       requestTimeoutMs: 5000,
     });
-    return new SingleNodeQueue(db, host, rpc, queue, machines, dir, watcher);
+    return new SingleNodeQueue(db, host, rpc, queue, machines, dir, watcher, waiters);
   }
 
   /**
