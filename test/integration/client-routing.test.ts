@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TaskraftClient, TaskraftClientError } from '../../src/client/taskraft-client.js';
 import type { Task } from '../../src/queue/task.js';
-import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
+import { TestCluster } from '../support/taskraft-node.js';
 import { NODE_TEST_PORTS } from '../support/ports.js';
 
 /**
@@ -46,10 +46,7 @@ describe('the leader-aware client', () => {
   }
 
   it('sends every request to its partition leader: the nodes forward next to none of them', async () => {
-    cluster.node(1).start();
-    cluster.node(2).start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
-    cluster.node(3).start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
-    await cluster.waitFor('3 nodes, balanced', 90_000, (v) => fullyReplicated(v, ['node-1', 'node-2', 'node-3']) && v.balanced);
+    await cluster.startThree(90_000);
 
     // The same tasks sent round-robin over the nodes, as a plain HTTP client does: two in three
     // reach a node that is not their leader and are forwarded (which shows the counter works).

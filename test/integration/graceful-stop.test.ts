@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { partitionOf } from '../../src/queue/partition-of.js';
 import type { Task } from '../../src/queue/task.js';
 import { NODE_TEST_PORTS } from '../support/ports.js';
-import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
+import { TestCluster } from '../support/taskraft-node.js';
 import { waitUntil } from '../support/until.js';
 
 const BASE = NODE_TEST_PORTS.gracefulStop;
@@ -24,10 +24,7 @@ describe('graceful stop', () => {
   const nodes = [1, 2, 3].map((k) => cluster.node(k));
 
   it('starts a 3-node cluster', async () => {
-    nodes[0]!.start();
-    nodes[1]!.start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
-    nodes[2]!.start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
-    await cluster.waitFor('3 voters everywhere, balanced', 60_000, (v) => fullyReplicated(v, ['node-1', 'node-2', 'node-3']) && v.balanced);
+    await cluster.startThree();
   }, 90_000);
 
   it('finishes what it can, releases the rest to the next leader, and hands over leadership', async () => {

@@ -5,7 +5,7 @@ import { partitionOf } from '../../src/queue/partition-of.js';
 import type { Task } from '../../src/queue/task.js';
 import { nodeId } from '../../src/raft/index.js';
 import { QueueRpc } from '../../src/transport/queue-rpc.js';
-import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
+import { TestCluster } from '../support/taskraft-node.js';
 import { NODE_TEST_PORTS } from '../support/ports.js';
 import { waitUntil } from '../support/until.js';
 
@@ -36,10 +36,7 @@ describe('task queue end to end with real processes', () => {
   }
 
   it('starts a 3-node cluster', async () => {
-    nodes[0]!.start();
-    nodes[1]!.start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
-    nodes[2]!.start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
-    await cluster.waitFor('3 voters everywhere, balanced', 60_000, (v) => fullyReplicated(v, ['node-1', 'node-2', 'node-3']) && v.balanced);
+    await cluster.startThree();
   }, 90_000);
 
   it('loses no acknowledged task and completes each exactly once through a leader SIGKILL and restart', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/queue/task.js';
-import { TestCluster, fullyReplicated, threeVotersAmong } from '../support/taskraft-node.js';
+import { TestCluster, threeVotersAmong } from '../support/taskraft-node.js';
 import { NODE_TEST_PORTS } from '../support/ports.js';
 
 const BASE = NODE_TEST_PORTS.queueMoves;
@@ -20,10 +20,7 @@ describe('tasks through replica moves (snapshot transfer)', () => {
   const ids = Array.from({ length: N }, (_, i) => `mv-${i}`);
 
   it('keeps every pending task while node-4 and node-5 join and node-1 is decommissioned', async () => {
-    cluster.node(1).start();
-    cluster.node(2).start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
-    cluster.node(3).start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
-    await cluster.waitFor('3 nodes', 60_000, (v) => fullyReplicated(v, ['node-1', 'node-2', 'node-3']) && v.balanced);
+    await cluster.startThree();
     // Submitted one at a time, so that each is an entry of its own (a leader puts concurrent ones in
     // one entry) and every partition's log passes the snapshot threshold several times.
     for (const [i, id] of ids.entries()) {

@@ -121,6 +121,16 @@ export class TestCluster {
     return n;
   }
 
+  /**
+   * Starts node-1 (it creates the cluster), then node-2 and node-3 joining through it, and waits
+   * until every partition has the three as voters and leaders are spread evenly.
+   */
+  async startThree(timeoutMs = 60_000): Promise<ClusterView> {
+    this.node(1).start();
+    for (const k of [2, 3]) this.node(k).start({ JOIN_ADDR: `127.0.0.1:${this.basePort}` });
+    return this.waitFor('3 voters everywhere, balanced', timeoutMs, (v) => fullyReplicated(v, ['node-1', 'node-2', 'node-3']) && v.balanced);
+  }
+
   /** A node with any ID on any port and a fresh data directory (e.g. an impostor of a known ID). */
   stranger(id: string, httpPort: number): TaskraftNode {
     const n = new TaskraftNode(id, httpPort, this.freshDir(), this.env);
