@@ -280,13 +280,12 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping');
     agent?.stop();
-    // Running handlers finish (or their tasks are released) while this node still leads their
-    // partitions, then the partitions get new leaders before it goes: none waits for a lease to
-    // expire or for an election.
-    await processor.drain(config.shutdownGraceMs);
-    processor.stop();
-    const handOff = await openHost.handOffLeadership(LEADERSHIP_HANDOFF_MS);
+    // The partitions this node leads get new leaders at once, which go on processing while the
+    // handlers running here finish (their results reach the new leaders) or their tasks are
+    // released to them: no partition waits for an election, no task for its lease to expire.
+    const [, handOff] = await Promise.all([processor.drain(config.shutdownGraceMs), openHost.handOffLeadership(LEADERSHIP_HANDOFF_MS)]);
     logger.info(handOff, 'handed over leadership');
+    processor.stop();
     await app.close();
     await cpu.close();
     await openHost.stop();

@@ -195,6 +195,8 @@ export class MultiRaftHost {
   /** Distinguishes this boot's read contexts from any earlier boot's (see RawNode.readIndex). */
   private readonly bootId = randomBytes(8).toString('hex');
   private stopped = false;
+  /** A graceful stop is under way: groups that elect this node are handed on (handOffLeadership). */
+  private leaving = false;
   /** Told whenever this node becomes the leader of a group, and again once it is caught up (see onLeadership). */
   private readonly leadershipListeners: ((g: GroupId, moment: LeadershipMoment) => void)[] = [];
   private readonly counters = { turns: 0, writes: 0, syncedWrites: 0, writeMs: 0, entriesPersisted: 0, messagesSent: 0, entriesApplied: 0, snapshotsMade: 0, snapshotsInstalled: 0, slowWrites: 0, writesDeferred: 0 };
@@ -421,29 +423,37 @@ export class MultiRaftHost {
   }
 
   /**
-   * Before a graceful stop: asks every group this node leads to hand leadership to its most
-   * caught-up other voter (Raft's leadership transfer), and waits up to `timeoutMs` for them to
-   * go. Without it, each group it led would sit without a leader for an election timeout after the
-   * node stops. Returns how many it led, and how many it still leads.
+   * Before a graceful stop: asks every group this node leads to hand leadership to another voter
+   * (Raft's leadership transfer), and waits up to `timeoutMs` for them to go. Without it, each
+   * group it led would sit without a leader for an election timeout after the node stops. From
+   * then on, a group that makes this node its leader again (the meta leader's balancing still
+   * counts it live for a few seconds, and sees it leading nothing) is handed on at once. Returns
+   * how many groups it led, and how many it still leads.
    */
   async handOffLeadership(timeoutMs: number): Promise<{ led: number; kept: number }> {
+    this.leaving = true;
     const led: GroupId[] = [];
-    for (const [id, g] of this.groups) {
-      if (g.role !== 'leader') continue;
-      const st = g.node.status();
-      let best: NodeId | null = null;
-      let bestMatch = -1;
-      for (const v of st.confState.voters) {
-        const match = v === this.opts.self ? -1 : (st.progress?.get(v)?.match ?? -1);
-        if (match > bestMatch) [best, bestMatch] = [v, match];
-      }
-      if (best === null) continue;
-      led.push(id);
-      this.transferLeader(id, best);
-    }
-    const leading = (): number => led.filter((id) => this.groups.get(id)?.role === 'leader').length;
+    for (const [id, g] of this.groups) if (g.role === 'leader' && this.handOff(g)) led.push(id);
+    const leading = (): number => [...this.groups.values()].filter((g) => g.role === 'leader').length;
     for (const deadline = Date.now() + timeoutMs; leading() > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
     return { led: led.length, kept: leading() };
+  }
+
+  /** Transfers `g`'s leadership to its best other voter: one it heard from lately, then the most
+   * caught up. False when it has no other voter. */
+  private handOff(g: HostedGroup): boolean {
+    const st = g.node.status();
+    let best: NodeId | null = null;
+    let bestRank = -1;
+    for (const v of st.confState.voters) {
+      const pr = st.progress?.get(v);
+      if (v === this.opts.self || pr === undefined) continue;
+      const rank = (pr.recentActive ? 2 ** 52 : 0) + pr.match;
+      if (rank > bestRank) [best, bestRank] = [v, rank];
+    }
+    if (best === null) return false;
+    this.transferLeader(g.id, best);
+    return true;
   }
 
   campaign(group: GroupId): void {
@@ -833,6 +843,8 @@ export class MultiRaftHost {
       // becomeLeader appended the term's first entry already: it is the last one.
       g.caughtUpAt = g.node.status().lastIndex;
       for (const listener of this.leadershipListeners) listener(g.id, 'elected');
+      // Stopping: pass it on, once this turn has dealt with the Ready it came in.
+      if (this.leaving) queueMicrotask(() => this.groups.get(g.id) === g && g.role === 'leader' && this.handOff(g));
     }
     if (wasLeader && g.role !== 'leader') {
       g.caughtUpAt = null;

@@ -5,9 +5,10 @@ export interface HandlerContext {
   /** The claim's fencing token: the queue accepts this attempt's result only with it. */
   readonly fencingToken: number;
   /**
-   * Aborted when the task is cancelled, when its lease runs out (the task's timeout, counted from
-   * the start and again from each heartbeat), when the attempt loses its lease otherwise, or when
-   * the node stops. Once it is aborted, the attempt's result is not recorded.
+   * Aborted when the attempt's lease runs out (the task's timeout, counted from the start and again
+   * from each heartbeat): what the handler then throws or returns is recorded as usual. Also
+   * aborted when the task is cancelled, when the attempt loses its lease otherwise (it expired
+   * and was taken back), or when the node stops: then nothing the attempt returns is recorded.
    */
   readonly signal: AbortSignal;
   /** Pushes the lease out by the task's timeout (a heartbeat for long work). Rejects when the

@@ -84,6 +84,9 @@ export class Processor {
   private draining = false;
   /** Results (complete or fail) proposed and not yet answered. */
   private recording = 0;
+  /** Releases proposed by drain and not yet answered, and those that succeeded. */
+  private readonly releasing = new Set<Promise<void>>();
+  private released = 0;
   private readonly signals = new RunSignals();
   private readonly types: string[];
   private readonly counters = { started: 0, succeeded: 0, failed: 0, rejected: 0, abandoned: 0 };
@@ -113,11 +116,12 @@ export class Processor {
   }
 
   /**
-   * A graceful stop, before `stop()`: claims nothing more, gives the running handlers up to
-   * `graceMs` to finish and have their results recorded, then aborts those still running and
-   * releases their tasks (pending again at once, the attempt not counted), so that the partitions'
-   * next leaders run them without waiting for their leases to expire. Releases that get no answer
-   * within `releaseMs` (no quorum left) are left to lease expiry, as after a crash.
+   * A graceful stop, before `stop()`: claims nothing more, gives the running handlers (and the
+   * claims already proposed) up to `graceMs` to finish and have their results recorded, then
+   * aborts those still running and releases their tasks (pending again at once, the attempt not
+   * counted), so that the partitions' next leaders run them without waiting for their leases to
+   * expire. A claim that comes back later is released without running. Releases that get no
+   * answer within `releaseMs` (no quorum left) are left to lease expiry, as after a crash.
    */
   async drain(graceMs: number, releaseMs = 2_000): Promise<{ finished: number; released: number }> {
     this.draining = true;
@@ -125,19 +129,31 @@ export class Processor {
     this.timer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
     const running = this.runs.size;
+    const resultsBefore = this.counters.succeeded + this.counters.failed + this.counters.rejected;
     const graceEnds = Date.now() + graceMs;
-    while ((this.runs.size > 0 || this.recording > 0) && Date.now() < graceEnds) await sleep(Math.min(20, graceEnds - Date.now()));
-    const left = [...this.runs].map(([id, r]) => ({ id, ...r }));
+    while ((this.runs.size > 0 || this.recording > 0 || this.claiming.size > 0) && Date.now() < graceEnds) await sleep(Math.min(20, graceEnds - Date.now()));
     const stopping = new DOMException('the node is stopping; the task is released to run elsewhere', 'AbortError');
-    for (const r of left) r.signal.abort(stopping);
-    let released = 0;
-    const releases = left.map(async (r) => {
-      const res = await this.opts.queue.op(r.g, { op: 'release', id: r.id, token: r.token });
-      if (res.ok) released++;
-    });
+    for (const [id, r] of [...this.runs]) {
+      r.signal.abort(stopping);
+      this.release(r.g, id, r.token);
+    }
+    const releases = [...this.releasing];
     await Promise.race([Promise.allSettled(releases), sleep(releaseMs)]);
-    this.opts.logger.info({ running, finished: running - left.length, released, unreleased: left.length - released }, 'processing stopped');
-    return { finished: running - left.length, released };
+    const finished = this.counters.succeeded + this.counters.failed + this.counters.rejected - resultsBefore;
+    this.opts.logger.info({ running, finished, released: this.released, unreleased: this.releasing.size }, 'processing stopped');
+    return { finished, released: this.released };
+  }
+
+  /** Gives a task this node holds back to its partition (see drain). */
+  private release(g: GroupId, id: TaskId, token: number): void {
+    const done = this.opts.queue
+      .op(g, { op: 'release', id, token })
+      .then((r) => {
+        if (r.ok) this.released++;
+      })
+      .catch((e: unknown) => this.opts.logger.warn({ task: id, err: (e as Error).message }, 'could not release a task; its lease will expire and it will run again'))
+      .finally(() => this.releasing.delete(done));
+    this.releasing.add(done);
   }
 
   /** Runs a round as soon as the event loop is free (once, however many ask before it runs). */
@@ -303,6 +319,12 @@ export class Processor {
       this.kick();
       return;
     }
+    if (this.draining || this.stopped) {
+      // A claim proposed before the stop began, answered after: let the next leader run it.
+      this.running--;
+      this.release(g, task.id, token);
+      return;
+    }
     this.counters.started++;
     const run = this.signals.forRun(task.timeoutMs);
     this.runs.set(task.id, { g, token, signal: run });
@@ -336,7 +358,9 @@ export class Processor {
       outcome = { ok: false, error: e instanceof Error ? e.message : String(e) };
     } finally {
       run.done();
-      this.runs.delete(task.id);
+      // An attempt whose lease was lost may outlive it (its handler ignored the signal) while the
+      // task runs here again under a new token: leave the new attempt's entry alone.
+      if (this.runs.get(task.id)?.signal === run) this.runs.delete(task.id);
     }
     // The handler is done: its slot goes to the next task while this result is being recorded, so
     // that recording (a log round trip) does not hold back handlers.

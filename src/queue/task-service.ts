@@ -91,15 +91,18 @@ export class TaskService {
   async wait(id: string, timeoutMs: number): Promise<Task> {
     const tid = taskId(id);
     const deadline = Date.now() + timeoutMs;
+    let woken = false;
     for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
       // Linearizable: a lagging local replica could miss the task, or show an old state forever.
       const t = await this.get(id, true);
       const left = deadline - Date.now();
       if (TERMINAL.has(t.status) || left <= 0) return t;
       const local = this.queue.machine(this.queue.partitionOf(tid));
-      if (local === undefined) await sleep(Math.min(delay, left));
+      // Without a replica here, or when it still shows an end the leader has moved past (a
+      // re-drive it has not applied yet): read the leader again after a pause.
+      if (local === undefined || woken) await sleep(Math.min(delay, left));
       // A slice at most: if the replica moves away meanwhile, its finish is never heard of here.
-      else await this.waiters.until(tid, Math.min(left, WAIT_SLICE_MS), () => TERMINAL.has(local.summary(tid)?.status ?? t.status));
+      woken = local !== undefined && (await this.waiters.until(tid, Math.min(left, WAIT_SLICE_MS), () => TERMINAL.has(local.summary(tid)?.status ?? t.status)));
     }
   }
 

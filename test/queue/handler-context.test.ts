@@ -49,6 +49,23 @@ describe('the handler context', () => {
         return { steps };
       },
     ],
+    // Attempt 1 neither heartbeats nor stops when aborted (until its gate opens), so its lease
+    // expires and the task runs here again; later attempts heartbeat until their signal says stop.
+    [
+      'stubborn',
+      async (task, ctx) => {
+        if (task.attempts === 1) {
+          await gate(task);
+          return 'late';
+        }
+        while (!ctx.signal.aborted) {
+          await new Promise((r) => setTimeout(r, 50));
+          await ctx.extendLease().catch(() => undefined);
+        }
+        record(task).abortedWith = ctx.signal.reason as DOMException;
+        throw ctx.signal.reason;
+      },
+    ],
     // Reports progress, waits at its gate, then tries reports that must be refused.
     [
       'progress',
@@ -113,6 +130,19 @@ describe('the handler context', () => {
     await waitUntil('the task is dead', 5_000, () => status('short')?.status === 'dead');
   });
 
+  it('cancelling reaches the running attempt even after an older attempt of the same task ended here', async () => {
+    await submit('stub', { type: 'stubborn', timeoutMs: 300, backoff: { type: 'fixed', delayMs: 0, maxDelayMs: 0, jitter: 0 } });
+    await waitUntil('the second attempt runs', 5_000, () => status('stub')?.attempts === 2 && status('stub')?.status === 'running');
+    const abandoned = processor.stats().abandoned;
+    gates.get('stub')!();
+    await waitUntil('the first attempt ends', 5_000, () => processor.stats().abandoned === abandoned + 1);
+    await node.queue.op(g, { op: 'cancel', id: 'stub' as TaskId });
+    // The first attempt's end once dropped the second's entry: the cancel then reached nobody, and
+    // the second attempt stopped only at its next timeout.
+    await waitUntil('the second attempt is aborted', 5_000, () => seen.get('stub')?.abortedWith !== undefined);
+    expect(seen.get('stub')!.abortedWith).toMatchObject({ name: 'AbortError', message: 'task stub was cancelled' });
+  });
+
   it('reports progress where status reads show it, and refuses what is not JSON or too large', async () => {
     await submit('prog', { type: 'progress', timeoutMs: 10_000 });
     await waitUntil('progress is recorded', 5_000, () => status('prog')?.progress !== null && status('prog')?.progress !== undefined);
@@ -126,5 +156,34 @@ describe('the handler context', () => {
     ]);
     // The refused reports changed nothing; a completed task keeps its last progress.
     expect(status('prog')).toMatchObject({ status: 'completed', result: 'done', progress: { done: 1, of: 2, note: 'half' } });
+  });
+});
+
+describe('draining the processing loop', () => {
+  const g = groupId(1);
+  let node: SingleNodeQueue;
+
+  beforeAll(async () => {
+    node = await SingleNodeQueue.open(1);
+  });
+
+  afterAll(async () => {
+    await node.close();
+  });
+
+  it('releases, without running it, a task whose claim was in flight when the drain began', async () => {
+    let ran = 0;
+    const processor = node.processor(new Map<string, Handler>([['count', async () => void ran++]]));
+    processor.start();
+    const submitted = node.queue.op(g, { op: 'submit', task: taskSpec('late-claim', { type: 'count' }) });
+    // One turn of the event loop: the submit's entry is proposed, with a claim for it.
+    await new Promise((r) => setImmediate(r));
+    expect(node.machine(g).get('late-claim' as TaskId)).toBeUndefined();
+    const drained = await processor.drain(5_000);
+    processor.stop();
+    expect((await submitted).ok).toBe(true);
+    expect(ran).toBe(0);
+    expect(drained.released).toBe(1);
+    expect(node.machine(g).get('late-claim' as TaskId)).toMatchObject({ status: 'pending', attempts: 0, leaseOwner: null });
   });
 });

@@ -66,6 +66,7 @@ describe('a long-poll on a node that holds the partition', () => {
     await node.queue.op(g, { op: 'submit', task: taskSpec('slow', { type: 'gated' }) });
     await waitUntil('the task runs', 5_000, () => gates.has('slow'));
     const reads = vi.spyOn(node.host, 'linearizableBarrier');
+    const waits = vi.spyOn(node.waiters, 'until');
     const answer = service.wait('slow', 20_000);
     // Long enough for the old loop (reads every 20, 40, ... 250 ms) to make eight reads.
     await new Promise((r) => setTimeout(r, 1_500));
@@ -73,6 +74,10 @@ describe('a long-poll on a node that holds the partition', () => {
     gates.get('slow')!();
     expect(await answer).toMatchObject({ id: 'slow', status: 'completed', result: 'opened' });
     expect(reads).toHaveBeenCalledTimes(2);
+    // Woken by the replica, not by the end of its wait's slice (5 s).
+    expect(waits).toHaveBeenCalledTimes(1);
+    expect(await waits.mock.results[0]!.value).toBe(true);
+    waits.mockRestore();
     expect(node.machine(g).get('slow' as TaskId)?.status).toBe('completed');
   });
 
