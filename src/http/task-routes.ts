@@ -12,6 +12,7 @@ export interface TaskApi {
   wait(id: string, timeoutMs: number): Promise<Task>;
   cancel(id: string): Promise<Task>;
   retry(id: string): Promise<Task>;
+  retryDead(queue: string | null, type: string | null, limit: number): Promise<number>;
   list(f: ListFilter): { tasks: Task[]; nextCursor: string | null };
   stats(): Record<string, unknown>;
   metrics(): NodeMetrics;
@@ -122,6 +123,21 @@ export function registerTaskRoutes(app: FastifyInstance, tasks: TaskApi, cluster
   app.delete<{ Params: { id: string } }>('/tasks/:id', { schema: { params: idParam } }, async (req) => tasks.cancel(req.params.id));
 
   app.post<{ Params: { id: string } }>('/tasks/:id/retry', { schema: { params: idParam } }, async (req) => tasks.retry(req.params.id));
+
+  // The dead-letter re-drive, in bulk: after fixing what killed them.
+  app.post<{ Body: { queue?: string; type?: string; limit: number } }>(
+    '/tasks/retry-dead',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { queue: name, type: name, limit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 10_000 } },
+        },
+      },
+    },
+    async (req) => ({ redriven: await tasks.retryDead(req.body.queue ?? null, req.body.type ?? null, req.body.limit) }),
+  );
 
   // Remote workers, in any language: claim (long-poll), then heartbeat and complete or fail with
   // the claim's fencing token.

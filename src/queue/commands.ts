@@ -28,6 +28,8 @@ export type QueueOp =
   | { readonly op: 'cancel'; readonly id: TaskId }
   /** Re-drive a dead task: pending again with a fresh budget of attempts. */
   | { readonly op: 'retry'; readonly id: TaskId }
+  /** Re-drive up to `max` dead tasks of a queue and type (null: any), the first by ID. */
+  | { readonly op: 'retryDead'; readonly queue: string | null; readonly type: string | null; readonly max: number }
   /** Every lease expired by `now` counts as a failed attempt. */
   | { readonly op: 'expire' }
   /** Forget terminal tasks beyond the newest `keep`, or older than `maxAgeMs`. */

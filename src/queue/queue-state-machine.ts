@@ -327,14 +327,18 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
         const t = this.tasks.get(o.id);
         if (t === undefined) return notFound(o.id);
         if (t.status !== 'dead') return { ok: false, code: 'ERR_INVALID_STATE', message: `only dead tasks are re-driven; task ${o.id} is ${t.status}` };
-        const n = draftOf(taskOf(t));
-        n.status = 'pending';
-        n.attempts = 0;
-        n.seq = ++this.seq;
-        n.runAt = null;
-        n.finishedAt = null;
-        n.updatedAt = now;
-        return { ok: true, task: this.put(n) };
+        return { ok: true, task: this.redrive(t, now) };
+      }
+      case 'retryDead': {
+        // By ID, so that every replica picks the same ones whatever order it loaded its tasks in.
+        const picked: (Task | FinishedTask)[] = [];
+        for (const id of this.order.after(undefined, this.held)) {
+          if (picked.length >= o.max) break;
+          const t = this.tasks.get(id as TaskId)!;
+          if (t.status === 'dead' && (o.queue === null || t.queue === o.queue) && (o.type === null || t.type === o.type)) picked.push(t);
+        }
+        for (const t of picked) this.redrive(t, now);
+        return { ok: true, count: picked.length };
       }
       case 'expire': {
         let count = 0;
@@ -395,6 +399,18 @@ export class QueueStateMachine implements StateMachine<OpResult[]> {
       out.push(this.put(n));
     }
     return out;
+  }
+
+  /** A dead task pending again, at the back of its priority, with a fresh budget of attempts. */
+  private redrive(t: Task | FinishedTask, now: number): Task {
+    const n = draftOf(taskOf(t));
+    n.status = 'pending';
+    n.attempts = 0;
+    n.seq = ++this.seq;
+    n.runAt = null;
+    n.finishedAt = null;
+    n.updatedAt = now;
+    return this.put(n);
   }
 
   private failAttempt(t: Task, error: string, now: number, random: number): Task {

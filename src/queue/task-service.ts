@@ -50,6 +50,9 @@ export interface NodeMetrics {
 /** Largest payload, as JSON text. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
+/** Dead tasks one entry re-drives at most (POST /tasks/retry-dead). */
+const RETRY_DEAD_BATCH = 1_000;
+
 /** The longest a long-poll waits for its local replica before it reads the leader again. */
 const WAIT_SLICE_MS = 5_000;
 
@@ -109,6 +112,30 @@ export class TaskService {
   async cancel(id: string): Promise<Task> {
     const tid = taskId(id);
     return expectTask(await this.queue.op(this.queue.partitionOf(tid), { op: 'cancel', id: tid }));
+  }
+
+  /**
+   * Re-drives the dead tasks of a queue and a type (null: any) on every partition, up to `limit`
+   * per partition (a bound: tasks that die again while this runs are not chased forever); returns
+   * how many. Each partition's leader does it in entries of RETRY_DEAD_BATCH.
+   */
+  async retryDead(queue: string | null, type: string | null, limit: number): Promise<number> {
+    const partitions = Array.from({ length: this.queue.partitionCount() }, (_, i) => groupId(i + 1));
+    const counts = await Promise.all(
+      partitions.map(async (g) => {
+        let total = 0;
+        while (total < limit) {
+          const max = Math.min(RETRY_DEAD_BATCH, limit - total);
+          const r = await this.queue.op(g, { op: 'retryDead', queue, type, max });
+          if (!r.ok) throw new QueueError(r.code, r.message);
+          const n = 'count' in r ? r.count : 0;
+          total += n;
+          if (n < max) break;
+        }
+        return total;
+      }),
+    );
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   async retry(id: string): Promise<Task> {

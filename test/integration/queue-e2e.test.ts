@@ -152,6 +152,31 @@ describe('task queue end to end with real processes', () => {
     expect([notDead.status, notDead.body.code]).toEqual([409, 'ERR_INVALID_STATE']);
   }, 60_000);
 
+  it('re-drives the dead tasks of a queue in bulk, on every partition, and no others', async () => {
+    const ids = Array.from({ length: 6 }, (_, i) => `bulk-${i}`);
+    for (const [i, id] of ids.entries()) expect((await submit(i % 3, { id, type: 'fail', queue: 'bulk', maxAttempts: 1 })).status).toBe(201);
+    expect((await submit(0, { id: 'not-bulk', type: 'fail', queue: 'other', maxAttempts: 1 })).status).toBe(201);
+    const deadAt = new Map<string, number>();
+    for (const id of [...ids, 'not-bulk']) {
+      const t = (await nodes[1]!.getJson<Task>(`/tasks/${id}/wait?timeout=20000`)).body;
+      expect(t).toMatchObject({ status: 'dead', attempts: 1 });
+      deadAt.set(id, t.finishedAt!);
+    }
+    expect(new Set(ids.map((id) => partitionOf(id, P))).size).toBeGreaterThan(1);
+    const r = await nodes[2]!.post<{ redriven: number }>('/tasks/retry-dead', { queue: 'bulk' });
+    expect([r.status, r.body.redriven]).toEqual([200, 6]);
+    // Each ran once more (the handler fails again), and died again later than the first time.
+    for (const id of ids) {
+      await waitUntil(`${id} dies again`, 20_000, async () => {
+        const t = (await nodes[0]!.getJson<Task>(`/tasks/${id}`)).body;
+        return t.status === 'dead' && t.finishedAt! > deadAt.get(id)!;
+      }, 50);
+    }
+    expect((await nodes[0]!.getJson<Task>('/tasks/not-bulk')).body.finishedAt).toBe(deadAt.get('not-bulk'));
+    const bad = await nodes[0]!.post<{ code: string }>('/tasks/retry-dead', { queue: 'no spaces allowed' });
+    expect([bad.status, bad.body.code]).toEqual([400, 'ERR_BAD_REQUEST']);
+  }, 60_000);
+
   it('remote workers: a worker whose lease expired cannot complete the task after another worker took it', async () => {
     // No built-in handler for this type, so only remote workers claim it.
     const r = await submit(1, { id: 'remote-1', type: 'external', timeoutMs: 400, backoff: { type: 'fixed', delayMs: 50 } });

@@ -274,6 +274,53 @@ describe('queue state machine', () => {
   });
 });
 
+describe('re-driving dead tasks in bulk', () => {
+  it('takes dead tasks of the queue and type asked, the first by ID, up to max, and nothing else', () => {
+    const h = new Harness();
+    const dies = (id: string, over: Partial<TaskSpec> = {}): void => {
+      h.one(0, { op: 'submit', task: spec(id, { maxAttempts: 1, ...over }) });
+      const [t] = h.claim(1, 1, 'w', [over.type ?? 'noop']);
+      expect(task(h.one(2, { op: 'fail', id: taskId(id), token: t!.fencingToken!, error: 'x' })).status).toBe('dead');
+    };
+    for (const id of ['d3', 'd1', 'd2']) dies(id, { queue: 'mail' });
+    dies('d0', { queue: 'other' });
+    dies('d4', { queue: 'mail', type: 'report' });
+    h.one(3, { op: 'submit', task: spec('live', { queue: 'mail' }) });
+    expect(h.one(10, { op: 'retryDead', queue: 'mail', type: 'noop', max: 2 })).toEqual({ ok: true, count: 2 });
+    const statusOf = (id: string): string => h.sm.get(taskId(id))!.status;
+    expect(['d1', 'd2', 'd3', 'd0', 'd4'].map(statusOf)).toEqual(['pending', 'pending', 'dead', 'dead', 'dead']);
+    expect(h.sm.get(taskId('d1'))).toMatchObject({ attempts: 0, finishedAt: null, updatedAt: 10 });
+    expect(h.one(11, { op: 'retryDead', queue: 'mail', type: null, max: 10 })).toEqual({ ok: true, count: 2 });
+    expect(['d3', 'd4', 'd0'].map(statusOf)).toEqual(['pending', 'pending', 'dead']);
+    expect(h.one(12, { op: 'retryDead', queue: null, type: null, max: 10 })).toEqual({ ok: true, count: 1 });
+    expect(h.sm.countsByStatus()).toMatchObject({ dead: 0, pending: 6 });
+  });
+
+  it('picks the same tasks on a replica that loaded them in another order', () => {
+    const a = new Harness();
+    for (const id of ['z', 'b', 'm', 'a']) {
+      a.one(0, { op: 'submit', task: spec(id, { maxAttempts: 1 }) });
+      const [t] = a.claim(1);
+      a.one(2, { op: 'fail', id: taskId(id), token: t!.fencingToken!, error: 'x' });
+    }
+    // A replica that restarted reads its rows in key order (by ID); the leader holds them in the
+    // order they were submitted.
+    const rows = new Map<string, [Uint8Array, Uint8Array]>();
+    for (const w of a.batch.take()) if (w.type === 'put') rows.set(Buffer.from(w.key).toString('hex'), [w.key, w.value]);
+    const b = new Harness();
+    b.sm.loadRows([...rows].sort(([x], [y]) => (x < y ? -1 : 1)).map(([, kv]) => kv));
+    b.index = a.index;
+    expect([...b.sm.all()].map((t) => t.id)).toEqual(['a', 'b', 'm', 'z']);
+    expect([...a.sm.all()].map((t) => t.id)).toEqual(['z', 'b', 'm', 'a']);
+    const op: QueueOp = { op: 'retryDead', queue: null, type: null, max: 2 };
+    a.one(5, op);
+    b.one(5, op);
+    const pending = (h: Harness): string[] => [...h.sm.all()].filter((t) => t.status === 'pending').map((t) => t.id).sort();
+    expect(pending(a)).toEqual(['a', 'b']);
+    expect(pending(b)).toEqual(['a', 'b']);
+  });
+});
+
 describe('progress and the end of attempts', () => {
   /** A harness whose ended attempts ([id, token, status]) and finished tasks are recorded. */
   const watched = (): { h: Harness; ended: [string, number, TaskStatus | null][]; finished: string[] } => {
