@@ -57,8 +57,13 @@ function when(ms) {
   return typeof ms === 'number' ? new Date(ms).toISOString().replace('T', ' ').slice(0, 23) : '';
 }
 
-async function api(method, path) {
-  var res = await fetch(path, { method: method, headers: { accept: 'application/json' } });
+async function api(method, path, body) {
+  var init = { method: method, headers: { accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  var res = await fetch(path, init);
   var body = null;
   try { body = await res.json(); } catch (e) { body = null; }
   if (!res.ok) {
@@ -185,6 +190,19 @@ $('filters').addEventListener('submit', function (ev) {
   ev.preventDefault();
   setFilter({ status: $('f-status').value, type: $('f-type').value.trim(), queue: $('f-queue').value.trim() });
 });
+$('redrive-dead').addEventListener('click', async function () {
+  var f = {};
+  if (state.filter.queue) f.queue = state.filter.queue;
+  if (state.filter.type) f.type = state.filter.type;
+  var scope = (f.queue ? ' of queue ' + f.queue : '') + (f.type ? ' of type ' + f.type : '');
+  try {
+    var r = await api('POST', '/tasks/retry-dead', f);
+    notice(r.redriven + ' dead task' + (r.redriven === 1 ? '' : 's') + scope + ' re-driven');
+    await loadTasks();
+  } catch (e) {
+    problem('re-drive' + scope, e);
+  }
+});
 $('next').addEventListener('click', function () {
   if (state.next === null) return;
   state.cursors.push(state.next);
@@ -242,6 +260,7 @@ const BODY = `
   <button type="button" id="prev">Previous page</button>
   <button type="button" id="next">Next page</button>
   <span id="page"></span>
+  <button type="button" id="redrive-dead" title="every dead task of the queue and type filtered (all, without a filter)">Re-drive dead tasks</button>
 </form>
 <div id="partial"></div>
 <div id="task-list"></div>

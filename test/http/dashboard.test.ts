@@ -110,6 +110,19 @@ describe('dashboard', () => {
     expect((await task(ids.delayed)).status).toBe('cancelled');
   });
 
+  it('re-drives the dead tasks of the queue filtered, in bulk', async () => {
+    await until('the re-driven task dies again', 15_000, async () => (await task(ids.dead)).status === 'dead');
+    const before = await task(ids.dead);
+    const doc = dom!.window.document;
+    (doc.getElementById('f-queue') as HTMLInputElement).value = 'mail';
+    (doc.getElementById('filters') as HTMLFormElement).requestSubmit();
+    ($('#redrive-dead') as HTMLButtonElement).click();
+    await until('the page confirms', 10_000, async () => text('#notice').includes('1 dead task of queue mail re-driven'));
+    expect((await task(ids.dead)).seq).toBeGreaterThan(before.seq);
+    (doc.getElementById('f-queue') as HTMLInputElement).value = '';
+    (doc.getElementById('filters') as HTMLFormElement).requestSubmit();
+  });
+
   it('filters the list, and shows the API error for a bad filter', async () => {
     const doc = dom!.window.document;
     (doc.getElementById('f-status') as HTMLSelectElement).value = 'cancelled';
