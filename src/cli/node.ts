@@ -79,9 +79,6 @@ async function establishIdentity(config: NodeConfig, store: NodeStore, httpAddr:
   return identity;
 }
 
-/** How long a stopping node waits for the groups it leads to take new leaders (a few ticks). */
-const LEADERSHIP_HANDOFF_MS = 2_000;
-
 async function main(): Promise<void> {
   let config: NodeConfig;
   try {
@@ -282,8 +279,10 @@ async function main(): Promise<void> {
     agent?.stop();
     // The partitions this node leads get new leaders at once, which go on processing while the
     // handlers running here finish (their results reach the new leaders) or their tasks are
-    // released to them: no partition waits for an election, no task for its lease to expire.
-    const [, handOff] = await Promise.all([processor.drain(config.shutdownGraceMs), openHost.handOffLeadership(LEADERSHIP_HANDOFF_MS)]);
+    // released to them: no partition waits for an election, no task for its lease to expire. Raft
+    // gives a transfer an election timeout; one not done by then will not be (the transferee may be
+    // stopping too, as when `npm start` stops all three nodes).
+    const [, handOff] = await Promise.all([processor.drain(config.shutdownGraceMs), openHost.handOffLeadership(config.tickMs * config.electionTicks)]);
     logger.info(handOff, 'handed over leadership');
     processor.stop();
     await app.close();
