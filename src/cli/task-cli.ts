@@ -8,6 +8,8 @@
  *   npm run task -- status <id> [--local]
  *   npm run task -- wait <id> [--timeout-ms N]
  *   npm run task -- cancel <id>
+ *   npm run task -- retry <id>
+ *   npm run task -- retry-dead [--queue Q] [--type TYPE] [--limit N]
  *
  * Nodes: --nodes (comma-separated base URLs), else TASKRAFT_NODES, else the three `npm start` runs.
  */
@@ -19,6 +21,8 @@ const USAGE = `usage: task submit --type TYPE [--payload JSON] [--id ID] [--queu
        task status ID [--local]
        task wait ID [--timeout-ms N]
        task cancel ID
+       task retry ID
+       task retry-dead [--queue Q] [--type TYPE] [--limit N]
 options: --nodes URL[,URL...] (else TASKRAFT_NODES, else http://127.0.0.1:8080..8082)`;
 
 class UsageError extends Error {}
@@ -44,6 +48,7 @@ async function main(argv: string[]): Promise<unknown> {
       'delay-ms': { type: 'string' },
       'max-attempts': { type: 'string' },
       'timeout-ms': { type: 'string' },
+      limit: { type: 'string' },
       wait: { type: 'boolean', default: false },
       local: { type: 'boolean', default: false },
     },
@@ -86,6 +91,18 @@ async function main(argv: string[]): Promise<unknown> {
       return client.wait(needId(), integer('timeout-ms', values['timeout-ms']) ?? 30_000);
     case 'cancel':
       return client.cancel(needId());
+    case 'retry':
+      return client.retry(needId());
+    case 'retry-dead': {
+      if (id !== undefined) throw new UsageError('retry-dead: takes no task ID (filter with --queue and --type)');
+      const limit = integer('limit', values.limit);
+      const redriven = await client.retryDead({
+        ...(values.queue === undefined ? {} : { queue: values.queue }),
+        ...(values.type === undefined ? {} : { type: values.type }),
+        ...optional('limit', limit),
+      });
+      return { redriven };
+    }
     default:
       throw new UsageError(command === undefined ? 'a command is missing' : `unknown command "${command}"`);
   }

@@ -131,6 +131,22 @@ export class TaskraftClient {
   }
 
   /**
+   * Re-drives the dead tasks of a queue and a type (both optional), up to `limit` per partition
+   * (10,000 by default); resolves with how many. Any node does it for the whole cluster.
+   */
+  async retryDead(filter: { queue?: string; type?: string; limit?: number } = {}): Promise<number> {
+    // Safe to send again elsewhere: a second run re-drives only what is still dead.
+    const tried = new Set<string>();
+    for (;;) {
+      const url = this.anyNode(tried);
+      tried.add(url);
+      const r = await this.send<{ redriven: number }>(url, 'POST', '/tasks/retry-dead', filter, this.timeoutMs);
+      if (r.ok) return r.res.body.redriven;
+      if (tried.size >= this.nodes.length) throw r.error;
+    }
+  }
+
+  /**
    * For a remote worker: leases up to `max` (1..100) runnable tasks of `types` (all types if
    * omitted) to `worker`, waiting up to `waitMs` (default 10 s, at most 30 s) for some. Each task
    * comes with its `fencingToken`, which heartbeat, complete and fail must present. A claim goes to

@@ -99,6 +99,14 @@ describe('the leader-aware client', () => {
     const badJson = await taskCli(['submit', '--type', 'noop', '--payload', '{nope', '--nodes', nodes]);
     expect(badJson.code).toBe(2);
     expect(badJson.err).toContain('--payload: not JSON');
+    const dead = await taskCli(['submit', '--type', 'fail', '--id', 'cli-dead', '--max-attempts', '1', '--queue', 'cli', '--wait', '--nodes', nodes]);
+    expect(JSON.parse(dead.out)).toMatchObject({ id: 'cli-dead', status: 'dead' });
+    const bulk = await taskCli(['retry-dead', '--queue', 'cli', '--nodes', nodes]);
+    expect([bulk.code, JSON.parse(bulk.out)]).toEqual([0, { redriven: 1 }]);
+    const deadAgain = await taskCli(['wait', 'cli-dead', '--nodes', nodes]);
+    expect(JSON.parse(deadAgain.out)).toMatchObject({ status: 'dead' });
+    const one = await taskCli(['retry', 'cli-dead', '--nodes', nodes]);
+    expect(JSON.parse(one.out)).toMatchObject({ id: 'cli-dead', status: 'pending', attempts: 0 });
     const missing = await taskCli(['status', 'no-such-task', '--nodes', nodes]);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('ERR_TASK_NOT_FOUND');
