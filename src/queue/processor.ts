@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { GroupId } from '../storage/key-layout.js';
-import type { OpResult } from './commands.js';
+import type { OpResult, QueueOp } from './commands.js';
 import { HandlerError, type Handler } from './handlers.js';
 import type { ClaimAlong, QueueNode } from './queue-node.js';
 import type { QueueStateMachine } from './queue-state-machine.js';
@@ -8,6 +8,10 @@ import { RunSignals, type RunSignal } from './run-signal.js';
 import { MAX_PROGRESS_BYTES, jsonBytes, type Task, type TaskId, type TaskStatus } from './task.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The first pause before proposing a result again, and the longest (see Processor.record). */
+const RECORD_RETRY_MS = 100;
+const RECORD_RETRY_MAX_MS = 2_000;
 
 /** Tasks one claim may lease (one log entry). */
 const MAX_CLAIM = 256;
@@ -376,9 +380,7 @@ export class Processor {
     }
     this.recording++;
     try {
-      const r: OpResult = outcome.ok
-        ? await this.opts.queue.op(g, { op: 'complete', id: task.id, token, result: outcome.result })
-        : await this.opts.queue.op(g, { op: 'fail', id: task.id, token, error: outcome.error });
+      const r = await this.record(g, outcome.ok ? { op: 'complete', id: task.id, token, result: outcome.result } : { op: 'fail', id: task.id, token, error: outcome.error }, run);
       if (!r.ok) {
         // The lease was lost (expired and re-claimed, or the task cancelled): our result is void.
         this.counters.rejected++;
@@ -390,9 +392,28 @@ export class Processor {
         this.counters.failed++;
       }
     } catch (e) {
-      this.opts.logger.warn({ task: task.id, err: (e as Error).message }, 'could not record a result; the lease will expire and the task run again');
+      this.opts.logger.warn({ task: task.id, err: (e as Error).message }, 'could not record a result before the lease ran out; the task will run again');
     } finally {
       this.recording--;
+    }
+  }
+
+  /**
+   * Proposes an attempt's result, and proposes it again while no leader answers (an election, a
+   * partition without a quorum for a while) until the attempt's lease runs out: the work is done,
+   * and giving up after one request timeout made the task run again once its lease expired (with
+   * a 120 s lease, two minutes after a restart of two nodes in a row that lasted seconds). The
+   * fencing token keeps a late one harmless: a lease lost meanwhile gets it refused.
+   */
+  private async record(g: GroupId, op: Extract<QueueOp, { op: 'complete' | 'fail' }>, run: RunSignal): Promise<OpResult> {
+    for (let wait = RECORD_RETRY_MS; ; wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS)) {
+      try {
+        return await this.opts.queue.op(g, op);
+      } catch (e) {
+        if (this.stopped || Date.now() + wait >= run.leaseEndsAt) throw e;
+        this.opts.logger.debug({ task: op.id, err: (e as Error).message }, 'recording a result failed; trying again');
+        await sleep(wait);
+      }
     }
   }
 }

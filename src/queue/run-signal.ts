@@ -63,6 +63,11 @@ export class RunSignal {
     return this.controller.signal;
   }
 
+  /** When the attempt's lease ends, as this node counts it (ms since the epoch). */
+  get leaseEndsAt(): number {
+    return this.deadline;
+  }
+
   /** The lease was extended: the timeout now falls at `deadline` (never earlier than it was). */
   extendTo(deadline: number): void {
     if (deadline <= this.deadline) return;

@@ -1,9 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TaskraftClient } from '../../src/client/taskraft-client.js';
 import { partitionOf } from '../../src/queue/partition-of.js';
 import type { Task } from '../../src/queue/task.js';
 import { NODE_TEST_PORTS } from '../support/ports.js';
-import { TestCluster } from '../support/taskraft-node.js';
+import type { ClusterView } from '../../src/cluster/cluster-view.js';
+import { TestCluster, fullyReplicated } from '../support/taskraft-node.js';
 import { waitUntil } from '../support/until.js';
 
 const BASE = NODE_TEST_PORTS.gracefulStop;
@@ -70,4 +72,48 @@ describe('graceful stop', () => {
     // Clean up: cancelling it stops its handler on its new node.
     expect((await other.del<Task>(`/tasks/${endless}`)).body.status).toBe('cancelled');
   }, 60_000);
+
+  it('a rolling restart under load: every task is acknowledged, completes once, and on its first attempt', async () => {
+    const client = new TaskraftClient({ nodes: nodes.map((n) => n.url), timeoutMs: 10_000, refreshMs: 500 });
+    const acked: string[] = [];
+    const failed: string[] = [];
+    let stop = false;
+    let next = 0;
+    // Four submitters, each a task at a time: short sleeps, so that every stop finds some running.
+    const submitters = Array.from({ length: 4 }, async () => {
+      while (!stop) {
+        const id = `roll-${next++}`;
+        await client.submit({ id, type: 'sleep', payload: { ms: 300 }, timeoutMs: 120_000 }).then(
+          () => acked.push(id),
+          (e: unknown) => failed.push(`${id}: ${(e as Error).message}`),
+        );
+      }
+    });
+    for (const node of nodes) {
+      if (!node.running()) node.start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
+    }
+    // Live too: a stopped node's replicas still count in the placement, and stopping the next one
+    // before it is back leaves the partitions without a quorum.
+    const settled = (v: ClusterView): boolean => fullyReplicated(v, ['node-1', 'node-2', 'node-3']) && v.balanced && v.nodes.every((n) => n.live);
+    await cluster.waitFor('all three back and balanced', 60_000, settled);
+    for (const node of nodes) {
+      const before = acked.length;
+      await waitUntil('submits flow', 20_000, () => acked.length >= before + 20, 20);
+      node.child!.kill('SIGTERM');
+      expect(await node.waitExit(20_000)).toBe(0);
+      node.start({ JOIN_ADDR: `127.0.0.1:${BASE}` });
+      await cluster.waitFor(`${node.id} back, balanced`, 60_000, settled);
+    }
+    stop = true;
+    await Promise.all(submitters);
+    expect(failed).toEqual([]);
+    expect(acked.length).toBeGreaterThan(60);
+    const tasks: Task[] = [];
+    for (const id of acked) tasks.push(await client.wait(id, 30_000));
+    const notOnce = tasks.filter((t) => t.status !== 'completed' || t.attempts !== 1).map((t) => `${t.id} ${t.status} attempts ${t.attempts} ${t.lastError ?? ''}`);
+    console.log(`rolling restart: ${acked.length} tasks acknowledged, ${tasks.length - notOnce.length} completed on their first attempt`);
+    // With SIGKILL instead, the tasks running on the stopped node would show a second attempt
+    // (their leases expired), and would have waited 120 s for it.
+    expect(notOnce).toEqual([]);
+  }, 240_000);
 });
