@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Handler, HandlerContext } from '../../src/queue/handlers.js';
 import type { Processor } from '../../src/queue/processor.js';
 import { MAX_PROGRESS_BYTES, type Task, type TaskId } from '../../src/queue/task.js';
@@ -156,6 +156,44 @@ describe('the handler context', () => {
     ]);
     // The refused reports changed nothing; a completed task keeps its last progress.
     expect(status('prog')).toMatchObject({ status: 'completed', result: 'done', progress: { done: 1, of: 2, note: 'half' } });
+  });
+});
+
+describe('recording a result while no leader answers', () => {
+  const g = groupId(1);
+  let node: SingleNodeQueue;
+
+  beforeAll(async () => {
+    node = await SingleNodeQueue.open(1);
+  });
+
+  afterAll(async () => {
+    await node.close();
+  });
+
+  const status = (id: string): string | undefined => node.machine(g).get(id as TaskId)?.status;
+
+  it('proposes the result again until one is answered, within the lease: the task completes on its first attempt', async () => {
+    const processor = node.processor(new Map<string, Handler>([['quick', async () => 'done']]));
+    // The first two proposals of the result fail as they do during an election.
+    const op = node.queue.op.bind(node.queue);
+    let refusedResults = 0;
+    vi.spyOn(node.queue, 'op').mockImplementation((partition, o) => {
+      if (o.op === 'complete' && refusedResults < 2) {
+        refusedResults++;
+        return Promise.reject(new Error('no leader of partition 1 answered within 3000 ms'));
+      }
+      return op(partition, o);
+    });
+    processor.start();
+    await node.queue.op(g, { op: 'submit', task: taskSpec('unlucky', { type: 'quick', timeoutMs: 30_000 }) });
+    // Dropped after the first failure, the result was lost and the task waited 30 s to run again.
+    await waitUntil('the task completes', 10_000, () => status('unlucky') === 'completed');
+    expect(refusedResults).toBe(2);
+    expect(node.machine(g).get('unlucky' as TaskId)).toMatchObject({ status: 'completed', attempts: 1, result: 'done' });
+    expect(processor.stats().succeeded).toBe(1);
+    processor.stop();
+    vi.restoreAllMocks();
   });
 });
 
