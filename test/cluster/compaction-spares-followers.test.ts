@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
+import type { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
 import { logIndex, nodeId, type NodeId } from '../../src/raft/index.js';
 import { groupId, type GroupId } from '../../src/storage/key-layout.js';
-import { RocksDatabase } from '../../src/storage/rocks-database.js';
 import type { GroupEnvelope } from '../../src/transport/frame-codec.js';
 import { framesByPeer } from '../support/frames-by-peer.js';
+import { InProcessHosts } from '../support/in-process-hosts.js';
 import { KvStateMachine } from '../support/kv-state-machine.js';
 
 /**
@@ -20,30 +16,21 @@ import { KvStateMachine } from '../support/kv-state-machine.js';
 const G: GroupId = groupId(1);
 
 describe('log compaction on a leader', () => {
-  const dirs: string[] = [];
-  let hosts: MultiRaftHost[] = [];
-  let dbs: RocksDatabase[] = [];
+  const cluster = new InProcessHosts();
 
-  afterEach(async () => {
-    for (const h of hosts) await h.stop();
-    for (const d of dbs) await d.close();
-    hosts = [];
-    dbs = [];
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  afterEach(() => cluster.close());
 
   async function start(ids: NodeId[], slow: NodeId, delayMs: number, maxLogEntries: number): Promise<Map<NodeId, MultiRaftHost>> {
-    const byId = new Map<NodeId, MultiRaftHost>();
+    const byId = cluster.byId;
     for (const id of ids) {
-      const dir = mkdtempSync(join(tmpdir(), 'taskraft-compact-'));
-      dirs.push(dir);
-      const db = await RocksDatabase.open(dir, { writeWorker: true });
-      dbs.push(db);
-      const host = await MultiRaftHost.open({
-        self: id,
-        db,
-        logger: pino({ level: 'silent' }),
-        tickMs: 10,
+      const send = (envelopes: GroupEnvelope[]): void => {
+        for (const [peer, frame] of framesByPeer(envelopes)) {
+          const deliver = (): void => byId.get(peer)?.receive(id, frame);
+          if (peer === slow) setTimeout(deliver, delayMs);
+          else setImmediate(deliver);
+        }
+      };
+      await cluster.open(id, send, {
         // A long election timeout: the slow follower must stay "recently active" even when a
         // loaded CI machine delays it further.
         electionTicks: 50,
@@ -53,19 +40,9 @@ describe('log compaction on a leader', () => {
         // Two appends in flight per follower, at most 4 entries each: the slow follower's entries
         // wait in the leader's log, where compaction could take them.
         raft: { maxInflightMsgs: 2, maxSizePerMsg: 4 * 64 },
-        stateMachine: (g) => new KvStateMachine(g),
-        send: (envelopes: GroupEnvelope[]) => {
-          for (const [peer, frame] of framesByPeer(envelopes)) {
-            const deliver = (): void => byId.get(peer)?.receive(id, frame);
-            if (peer === slow) setTimeout(deliver, delayMs);
-            else setImmediate(deliver);
-          }
-        },
       });
-      byId.set(id, host);
-      hosts.push(host);
     }
-    for (const h of hosts) h.createGroup(G, ids);
+    for (const h of byId.values()) h.createGroup(G, ids);
     return byId;
   }
 

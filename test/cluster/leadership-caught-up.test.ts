@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MultiRaftHost, type LeadershipMoment } from '../../src/cluster/multi-raft-host.js';
+import type { LeadershipMoment } from '../../src/cluster/multi-raft-host.js';
 import { nodeId, type NodeId } from '../../src/raft/index.js';
 import { groupId, type GroupId } from '../../src/storage/key-layout.js';
-import { RocksDatabase } from '../../src/storage/rocks-database.js';
 import type { GroupEnvelope } from '../../src/transport/frame-codec.js';
 import { framesByPeer } from '../support/frames-by-peer.js';
+import { InProcessHosts } from '../support/in-process-hosts.js';
 import { KvStateMachine } from '../support/kv-state-machine.js';
 import { until } from '../support/until.js';
 
@@ -30,53 +26,34 @@ interface Heard {
 }
 
 describe('MultiRaftHost.onLeadership after an election', () => {
-  const dirs: string[] = [];
-  let hosts: MultiRaftHost[] = [];
-  let dbs: RocksDatabase[] = [];
+  const cluster = new InProcessHosts();
 
-  afterEach(async () => {
-    for (const h of hosts) await h.stop();
-    for (const d of dbs) await d.close();
-    hosts = [];
-    dbs = [];
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  afterEach(() => cluster.close());
 
   it("tells a new leader's listeners once more when it has applied the entries the old leader left", async () => {
     const ids = [nodeId('a'), nodeId('b'), nodeId('c')];
-    const byId = new Map<NodeId, MultiRaftHost>();
+    const byId = cluster.byId;
     const machines = new Map<NodeId, KvStateMachine>();
     // Messages from or to this node are dropped.
     let cutOff: NodeId | null = null;
     // Messages to this node are dropped (it still sends).
     let deaf: NodeId | null = null;
     for (const id of ids) {
-      const dir = mkdtempSync(join(tmpdir(), 'taskraft-caughtup-'));
-      dirs.push(dir);
-      const db = await RocksDatabase.open(dir, { writeWorker: true });
-      dbs.push(db);
-      const host = await MultiRaftHost.open({
-        self: id,
-        db,
-        logger: pino({ level: 'silent' }),
-        tickMs: 10,
-        electionTicks: 10,
+      const send = (envelopes: GroupEnvelope[]): void => {
+        for (const [peer, frame] of framesByPeer(envelopes)) {
+          if (id === cutOff || peer === cutOff || peer === deaf) continue;
+          setImmediate(() => byId.get(peer)?.receive(id, frame));
+        }
+      };
+      await cluster.open(id, send, {
         stateMachine: (g) => {
           const sm = new KvStateMachine(g);
           machines.set(id, sm);
           return sm;
         },
-        send: (envelopes: GroupEnvelope[]) => {
-          for (const [peer, frame] of framesByPeer(envelopes)) {
-            if (id === cutOff || peer === cutOff || peer === deaf) continue;
-            setImmediate(() => byId.get(peer)?.receive(id, frame));
-          }
-        },
       });
-      byId.set(id, host);
-      hosts.push(host);
     }
-    for (const h of hosts) h.createGroup(G, ids);
+    for (const h of byId.values()) h.createGroup(G, ids);
 
     expect(await until(10_000, () => byId.get(ids[0]!)!.leaderOf(G) !== null), 'no first leader').toBe(true);
     const old = byId.get(ids[0]!)!.leaderOf(G)!;

@@ -1,15 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MultiRaftHost } from '../../src/cluster/multi-raft-host.js';
 import { nodeId, type NodeId } from '../../src/raft/index.js';
 import { groupId, type GroupId } from '../../src/storage/key-layout.js';
-import { RocksDatabase } from '../../src/storage/rocks-database.js';
 import type { GroupEnvelope } from '../../src/transport/frame-codec.js';
 import { framesByPeer } from '../support/frames-by-peer.js';
-import { KvStateMachine } from '../support/kv-state-machine.js';
+import { InProcessHosts } from '../support/in-process-hosts.js';
 import { until } from '../support/until.js';
 
 /**
@@ -19,37 +13,18 @@ import { until } from '../support/until.js';
  * process.
  */
 describe('MultiRaftHost.handOffLeadership', () => {
-  const dirs: string[] = [];
-  const hosts = new Map<NodeId, MultiRaftHost>();
-  const dbs: RocksDatabase[] = [];
+  const cluster = new InProcessHosts();
+  const hosts = cluster.byId;
 
-  afterEach(async () => {
-    for (const h of hosts.values()) await h.stop();
-    for (const d of dbs.splice(0)) await d.close();
-    hosts.clear();
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  afterEach(() => cluster.close());
 
   it('moves every group it leads to another voter, and hands on a group given back to it', async () => {
     const ids = [nodeId('a'), nodeId('b'), nodeId('c')];
     const groups: GroupId[] = [groupId(1), groupId(2), groupId(3)];
     for (const id of ids) {
-      const dir = mkdtempSync(join(tmpdir(), 'taskraft-handoff-'));
-      dirs.push(dir);
-      const db = await RocksDatabase.open(dir, { writeWorker: true });
-      dbs.push(db);
-      const host = await MultiRaftHost.open({
-        self: id,
-        db,
-        logger: pino({ level: 'silent' }),
-        tickMs: 10,
-        electionTicks: 10,
-        stateMachine: (g) => new KvStateMachine(g),
-        send: (envelopes: GroupEnvelope[], control) => {
-          for (const [peer, frame] of framesByPeer(envelopes, control)) setImmediate(() => hosts.get(peer)?.receive(id, frame));
-        },
+      await cluster.open(id, (envelopes: GroupEnvelope[], control) => {
+        for (const [peer, frame] of framesByPeer(envelopes, control)) setImmediate(() => hosts.get(peer)?.receive(id, frame));
       });
-      hosts.set(id, host);
     }
     for (const h of hosts.values()) for (const g of groups) h.createGroup(g, ids);
     const leaderOf = (g: GroupId): NodeId | null => hosts.get(ids[0]!)!.leaderOf(g);

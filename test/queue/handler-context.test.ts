@@ -159,7 +159,8 @@ describe('the handler context', () => {
   });
 });
 
-describe('recording a result while no leader answers', () => {
+// Each with a processing loop of its own, on one node.
+describe('the processing loop when no leader answers, and when it drains', () => {
   const g = groupId(1);
   let node: SingleNodeQueue;
 
@@ -194,19 +195,6 @@ describe('recording a result while no leader answers', () => {
     expect(processor.stats().succeeded).toBe(1);
     processor.stop();
     vi.restoreAllMocks();
-  });
-});
-
-describe('draining the processing loop', () => {
-  const g = groupId(1);
-  let node: SingleNodeQueue;
-
-  beforeAll(async () => {
-    node = await SingleNodeQueue.open(1);
-  });
-
-  afterAll(async () => {
-    await node.close();
   });
 
   it('releases, without running it, a task whose claim was in flight when the drain began', async () => {
