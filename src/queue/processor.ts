@@ -178,7 +178,7 @@ export class Processor {
 
   /**
    * A replica of a partition saw attempt `token` of task `id` stop holding it (see
-   * AttemptEndedListener): if that attempt runs here, its handler's signal is aborted and its
+   * TaskObserver.attemptEnded): if that attempt runs here, its handler's signal is aborted and its
    * result will not be sent. Called while entries are applied; the abort (which runs the
    * handler's listeners) waits until that is over.
    */

@@ -32,10 +32,10 @@ export const TASK_DEFAULTS = {
   timeoutMs: 30_000,
 } as const;
 
-/** What GET /metrics exports of a node (see src/http/metrics.ts). */
 /** What a remote worker reports of an attempt: a heartbeat (with progress, if any), a result, a failure. */
 export type WorkerReport = { readonly kind: 'extend'; readonly progress?: unknown } | { readonly kind: 'complete'; readonly result: unknown } | { readonly kind: 'fail'; readonly error: string };
 
+/** What GET /metrics exports of a node (see src/http/metrics.ts). */
 export interface NodeMetrics {
   readonly partitionsHeld: number;
   /** Tasks by queue and status, summed over the partitions this node leads. */
