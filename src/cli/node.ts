@@ -285,7 +285,13 @@ async function main(): Promise<void> {
     const [, handOff] = await Promise.all([processor.drain(config.shutdownGraceMs), openHost.handOffLeadership(config.tickMs * config.electionTicks)]);
     logger.info(handOff, 'handed over leadership');
     processor.stop();
-    await app.close();
+    tasks.endLongPolls();
+    // Requests in flight get their answers; their keep-alive connections then go idle, and fastify
+    // would keep them open for its keep-alive timeout (72 s) before the server counts as closed.
+    const closing = app.close();
+    const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+    await closing;
+    clearInterval(idle);
     await cpu.close();
     await openHost.stop();
     rpc.close();

@@ -99,7 +99,8 @@ export class TaskService {
       // Linearizable: a lagging local replica could miss the task, or show an old state forever.
       const t = await this.get(id, true);
       const left = deadline - Date.now();
-      if (TERMINAL.has(t.status) || left <= 0) return t;
+      // Stopping: answer with the task as it is (as at the deadline), so the stop is not held up.
+      if (TERMINAL.has(t.status) || left <= 0 || this.waiters.closed) return t;
       const local = this.queue.machine(this.queue.partitionOf(tid));
       // Without a replica here, or when it still shows an end the leader has moved past (a
       // re-drive it has not applied yet): read the leader again after a pause.
@@ -107,6 +108,14 @@ export class TaskService {
       // A slice at most: if the replica moves away meanwhile, its finish is never heard of here.
       woken = local !== undefined && (await this.waiters.until(tid, Math.min(left, WAIT_SLICE_MS), () => TERMINAL.has(local.summary(tid)?.status ?? t.status)));
     }
+  }
+
+  /**
+   * The node is stopping: long-polls (task waits, remote workers' claims) answer now with what
+   * they have, so that closing the HTTP server does not wait up to their timeouts (60 s and 30 s).
+   */
+  endLongPolls(): void {
+    this.waiters.close();
   }
 
   async cancel(id: string): Promise<Task> {
@@ -163,7 +172,7 @@ export class TaskService {
         const r = await this.queue.op(g, { op: 'claim', owner, max: max - out.length, types });
         if (r.ok && 'tasks' in r) out.push(...r.tasks);
       }
-      if (out.length > 0 || Date.now() + delay > deadline) return out;
+      if (out.length > 0 || Date.now() + delay > deadline || this.waiters.closed) return out;
       start++;
       await new Promise((r) => setTimeout(r, delay));
     }

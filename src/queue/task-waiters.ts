@@ -7,14 +7,27 @@ import type { TaskId } from './task.js';
  * per waiting client, and answered up to 250 ms after the task finished.
  */
 export class TaskWaiters {
-  private readonly waiting = new Map<TaskId, Set<() => void>>();
+  private readonly waiting = new Map<TaskId, Set<(finished: boolean) => void>>();
+  private closedNow = false;
 
   /** A replica applied the end of task `id`: wakes everyone waiting for it. */
   finished(id: TaskId): void {
     const wakes = this.waiting.get(id);
     if (wakes === undefined) return;
     this.waiting.delete(id);
-    for (const wake of wakes) wake();
+    for (const wake of wakes) wake(true);
+  }
+
+  /** The node is stopping: every wait ends now (false), and any later one at once. */
+  close(): void {
+    this.closedNow = true;
+    const all = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const wakes of all) for (const wake of wakes) wake(false);
+  }
+
+  get closed(): boolean {
+    return this.closedNow;
   }
 
   /**
@@ -23,13 +36,14 @@ export class TaskWaiters {
    */
   until(id: TaskId, ms: number, done: () => boolean): Promise<boolean> {
     if (done()) return Promise.resolve(true);
+    if (this.closedNow) return Promise.resolve(false);
     return new Promise((resolve) => {
       let wakes = this.waiting.get(id);
       if (wakes === undefined) this.waiting.set(id, (wakes = new Set()));
       const set = wakes;
-      const wake = (): void => {
+      const wake = (finished: boolean): void => {
         clearTimeout(timer);
-        resolve(true);
+        resolve(finished);
       };
       const timer = setTimeout(() => {
         set.delete(wake);

@@ -51,8 +51,18 @@ describe('graceful stop', () => {
     }, 20);
     const victim = cluster.nodes.get(owner!)!;
     const other = nodes.find((n) => n !== victim)!;
+    // Clients long-polling the victim: they get an answer when it stops, not at their timeouts.
+    const waiting = fetch(`${victim.url}/tasks/${endless}/wait?timeout=60000`).then(async (r) => [r.status, ((await r.json()) as Task).status]);
+    const claiming = fetch(`${victim.url}/workers/claim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ worker: 'w', types: ['none-such'], waitMs: 30_000 }) }).then(async (r) => [r.status, await r.json()]);
+    await new Promise((r) => setTimeout(r, 200));
+    const stoppedAt = Date.now();
     victim.child!.kill('SIGTERM');
     expect(await victim.waitExit(20_000)).toBe(0);
+    expect(await waiting).toEqual([200, 'running']);
+    expect(await claiming).toEqual([200, { tasks: [] }]);
+    // Bounded by the grace (3 s) and a hand-off (at most an election timeout), not by the 30 s
+    // and 60 s the long-polls asked for.
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000);
 
     // The handler that finished within the grace period had its result recorded by the victim.
     expect(await get(quick)).toMatchObject({ status: 'completed', attempts: 1, result: { slept: 1000 } });
