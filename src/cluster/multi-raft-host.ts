@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
   ProposalDroppedError,
@@ -435,7 +436,7 @@ export class MultiRaftHost {
     const led: GroupId[] = [];
     for (const [id, g] of this.groups) if (g.role === 'leader' && this.handOff(g)) led.push(id);
     const leading = (): number => [...this.groups.values()].filter((g) => g.role === 'leader').length;
-    for (const deadline = Date.now() + timeoutMs; leading() > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+    for (const deadline = Date.now() + timeoutMs; leading() > 0 && Date.now() < deadline; ) await sleep(10);
     return { led: led.length, kept: leading() };
   }
 

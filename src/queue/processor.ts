@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { GroupId } from '../storage/key-layout.js';
 import type { OpResult, QueueOp } from './commands.js';
@@ -5,9 +6,7 @@ import { HandlerError, type Handler } from './handlers.js';
 import type { ClaimAlong, QueueNode } from './queue-node.js';
 import type { QueueStateMachine } from './queue-state-machine.js';
 import { RunSignals, type RunSignal } from './run-signal.js';
-import { MAX_PROGRESS_BYTES, jsonBytes, type Task, type TaskId, type TaskStatus } from './task.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { MAX_PROGRESS_BYTES, jsonSizeProblem, type Task, type TaskId, type TaskStatus } from './task.js';
 
 /** The first pause before proposing a result again, and the longest (see Processor.record). */
 const RECORD_RETRY_MS = 100;
@@ -351,10 +350,8 @@ export class Processor {
         },
         extendLease: () => heartbeat(),
         reportProgress: (progress: unknown) => {
-          const bytes = jsonBytes(progress);
-          if (bytes === null) return Promise.reject(new HandlerError('progress must be a JSON value'));
-          if (bytes > MAX_PROGRESS_BYTES) return Promise.reject(new HandlerError(`progress is ${bytes} bytes as JSON, over the limit of ${MAX_PROGRESS_BYTES}`));
-          return heartbeat(progress);
+          const problem = jsonSizeProblem('progress', progress, MAX_PROGRESS_BYTES);
+          return problem === null ? heartbeat(progress) : Promise.reject(new HandlerError(problem));
         },
       });
       outcome = { ok: true, result: result ?? null };

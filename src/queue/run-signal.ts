@@ -46,8 +46,8 @@ export class RunSignal {
   private controller: AbortController | null = null;
   private timer: NodeJS.Timeout | null = null;
   private ended = false;
-  /** Why the attempt ended before its handler read the signal: it gets an aborted one. */
-  private endedWith: unknown = null;
+  /** Why `abort` ended the attempt, or null; a handler that reads the signal later gets it aborted. */
+  private abandoned: unknown = null;
 
   constructor(
     private readonly owner: RunSignals,
@@ -57,7 +57,7 @@ export class RunSignal {
   get signal(): AbortSignal {
     if (this.controller === null) {
       const c = (this.controller = new AbortController());
-      if (this.endedWith !== null) c.abort(this.endedWith);
+      if (this.abandoned !== null) c.abort(this.abandoned);
       else if (!this.ended && this.owner.open(c)) this.arm();
     }
     return this.controller.signal;
@@ -80,15 +80,15 @@ export class RunSignal {
 
   /** The attempt no longer holds its task: abort its signal with `reason`, now or when first read. */
   abort(reason: unknown): void {
-    if (this.ended || this.endedWith !== null) return;
-    this.endedWith = reason;
+    if (this.ended || this.abandoned !== null) return;
+    this.abandoned = reason;
     this.disarm();
     this.controller?.abort(reason);
   }
 
   /** The reason `abort` was given, or null: the attempt's result would be refused, and is not sent. */
   get abandonedWith(): unknown {
-    return this.endedWith;
+    return this.abandoned;
   }
 
   done(): void {

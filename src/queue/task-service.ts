@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { groupId, type GroupId } from '../storage/key-layout.js';
 import type { OpResult } from './commands.js';
 import { QueueError } from './errors.js';
@@ -5,7 +6,7 @@ import type { Processor, ProcessorStats } from './processor.js';
 import type { QueueNode, RoutingStats } from './queue-node.js';
 import type { QueueCounters, QueueStateMachine } from './queue-state-machine.js';
 import type { TaskWaiters } from './task-waiters.js';
-import { MAX_PROGRESS_BYTES, jsonBytes, TERMINAL, taskId, type Backoff, type Task, type TaskSpec, type TaskStatus } from './task.js';
+import { MAX_PROGRESS_BYTES, jsonSizeProblem, TERMINAL, taskId, type Backoff, type Task, type TaskSpec, type TaskStatus } from './task.js';
 import { newTaskId } from './task-ids.js';
 import { listTasks, type ListFilter } from './list-tasks.js';
 
@@ -55,8 +56,6 @@ const RETRY_DEAD_BATCH = 1_000;
 
 /** The longest a long-poll waits for its local replica before it reads the leader again. */
 const WAIT_SLICE_MS = 5_000;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** What the HTTP API does with tasks, on top of the node's queue routing. */
 export class TaskService {
@@ -174,7 +173,7 @@ export class TaskService {
       }
       if (out.length > 0 || Date.now() + delay > deadline || this.waiters.closed) return out;
       start++;
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
     }
   }
 
@@ -185,9 +184,8 @@ export class TaskService {
     switch (outcome.kind) {
       case 'extend': {
         if (outcome.progress === undefined) return expectTask(await this.queue.op(g, { op: 'extend', id: tid, token }));
-        // JSON parsed from a body is JSON: only its size needs checking.
-        const bytes = jsonBytes(outcome.progress) ?? 0;
-        if (bytes > MAX_PROGRESS_BYTES) throw new QueueError('ERR_PAYLOAD_TOO_LARGE', `progress is ${bytes} bytes as JSON, over the limit of ${MAX_PROGRESS_BYTES}`);
+        const problem = jsonSizeProblem('progress', outcome.progress, MAX_PROGRESS_BYTES);
+        if (problem !== null) throw new QueueError('ERR_PAYLOAD_TOO_LARGE', problem);
         return expectTask(await this.queue.op(g, { op: 'extend', id: tid, token, progress: outcome.progress }));
       }
       case 'complete':
@@ -267,11 +265,8 @@ export function sumByQueue(parts: Iterable<Readonly<Record<string, Partial<Recor
 
 function toSpec(i: SubmitInput, now: number): TaskSpec {
   const payload = i.payload ?? null;
-  // Bytes, not characters: a payload of 60,000 CJK characters is 180 KB on disk.
-  const bytes = jsonBytes(payload) ?? 0;
-  if (bytes > MAX_PAYLOAD_BYTES) {
-    throw new QueueError('ERR_PAYLOAD_TOO_LARGE', `payload is ${bytes} bytes as JSON, over the limit of ${MAX_PAYLOAD_BYTES}`);
-  }
+  const problem = jsonSizeProblem('payload', payload, MAX_PAYLOAD_BYTES);
+  if (problem !== null) throw new QueueError('ERR_PAYLOAD_TOO_LARGE', problem);
   return {
     id: i.id !== undefined ? taskId(i.id) : newTaskId(now),
     queue: i.queue ?? TASK_DEFAULTS.queue,

@@ -70,17 +70,20 @@ export interface Task extends TaskSpec {
 export const MAX_PROGRESS_BYTES = 16 * 1024;
 
 /**
- * A value's size as UTF-8 JSON (what the log and the rows hold), or null if it is not JSON at all
- * (undefined, a function, a BigInt, a cycle).
+ * What is wrong with `value` as a JSON field of at most `max` bytes (payload, progress), or null:
+ * not JSON at all (undefined, a function, a BigInt, a cycle), or too large as UTF-8 JSON, which is
+ * what the log and the rows hold (a payload of CJK text takes three bytes a character).
  */
-export function jsonBytes(value: unknown): number | null {
+export function jsonSizeProblem(what: string, value: unknown, max: number): string | null {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
   } catch {
-    return null;
+    text = undefined;
   }
-  return text === undefined ? null : Buffer.byteLength(text, 'utf8');
+  if (text === undefined) return `${what} must be a JSON value`;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  return bytes > max ? `${what} is ${bytes} bytes as JSON, over the limit of ${max}` : null;
 }
 
 /** The delay before retry number `attempt` (1 = after the first failure). */
