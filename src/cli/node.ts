@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
-import { ClusterAgent, UnknownNodeError, type PeerAddress } from '../cluster/cluster-agent.js';
+import { ClusterAgent, REPORTING_WITHIN_INTERVALS, UnknownNodeError, type PeerAddress } from '../cluster/cluster-agent.js';
 import { META_GROUP, MetaStateMachine } from '../cluster/meta-state-machine.js';
 import { MultiRaftHost } from '../cluster/multi-raft-host.js';
 import { NodeStore, type NodeIdentity } from '../cluster/node-store.js';
@@ -281,8 +281,10 @@ async function main(): Promise<void> {
     // handlers running here finish (their results reach the new leaders) or their tasks are
     // released to them: no partition waits for an election, no task for its lease to expire. Raft
     // gives a transfer an election timeout; one not done by then will not be (the transferee may be
-    // stopping too, as when `npm start` stops all three nodes).
-    const [, handOff] = await Promise.all([processor.drain(config.shutdownGraceMs), openHost.handOffLeadership(config.tickMs * config.electionTicks)]);
+    // stopping too, as when `npm start` stops all three nodes). Reports stopped above: after a few
+    // report intervals and a reconcile round the balancer gives this node no more leaderships, and
+    // until then it hands on what it is given.
+    const [, handOff] = await Promise.all([processor.drain(config.shutdownGraceMs), openHost.handOffLeadership(config.tickMs * config.electionTicks, (REPORTING_WITHIN_INTERVALS + 1) * config.reportIntervalMs + config.reconcileIntervalMs)]);
     logger.info(handOff, 'handed over leadership');
     processor.stop();
     tasks.endLongPolls();

@@ -60,6 +60,12 @@ export class UnknownNodeError extends ClusterError {
   }
 }
 
+/**
+ * A node not heard from for this many report intervals (though still live) gets no leaderships
+ * from the balancer: a stopping node stops reporting first (see ReconcileInput.reporting).
+ */
+export const REPORTING_WITHIN_INTERVALS = 2;
+
 /** No meta leader could be reached or none is elected. */
 export class NoMetaLeaderError extends ClusterError {
   readonly code = 'ERR_NO_META_LEADER';
@@ -469,11 +475,13 @@ export class ClusterAgent {
       const { live, held, leaders, placement } = this.observe(now);
       const groups = [META_GROUP, ...Array.from({ length: meta.partitions }, (_, i) => groupId(i + 1))];
       const graceMs = Math.max(10_000, this.opts.reportIntervalMs * 10);
+      const reporting = new Set([...live].filter((id) => id === this.opts.self || now - (this.reports.get(id)?.at ?? 0) <= REPORTING_WITHIN_INTERVALS * this.opts.reportIntervalMs));
       const actions = reconcile({
         groups,
         leaders,
         held,
         live,
+        reporting,
         placement,
         // A new meta leader does not know what its predecessor asked for: it waits out the grace.
         recentlyHosted: (node, g) => now - (this.hostedAt.get(`${node}/${g}`) ?? this.metaLeaderSince ?? now) < graceMs,

@@ -428,15 +428,19 @@ export class MultiRaftHost {
    * (Raft's leadership transfer), and waits up to `timeoutMs` for them to go. Without it, each
    * group it led would sit without a leader for an election timeout after the node stops. From
    * then on, a group that makes this node its leader again (the meta leader's balancing still
-   * counts it live for a few seconds, and sees it leading nothing) is handed on at once. Returns
-   * how many groups it led, and how many it still leads.
+   * counts it live for a few seconds, and sees it leading nothing) is handed on at once, and it
+   * waits `settleMs` at least for such returns to stop. Returns how many groups it led, and how
+   * many it still leads.
    */
-  async handOffLeadership(timeoutMs: number): Promise<{ led: number; kept: number }> {
+  async handOffLeadership(timeoutMs: number, settleMs = 0): Promise<{ led: number; kept: number }> {
     this.leaving = true;
     const led: GroupId[] = [];
     for (const [id, g] of this.groups) if (g.role === 'leader' && this.handOff(g)) led.push(id);
     const leading = (): number => [...this.groups.values()].filter((g) => g.role === 'leader').length;
-    for (const deadline = Date.now() + timeoutMs; leading() > 0 && Date.now() < deadline; ) await sleep(10);
+    // At least `settleMs`, handing on what comes back meanwhile: the time the meta leader's
+    // balancer takes to stop giving this node leaderships (ReconcileInput.reporting).
+    const start = Date.now();
+    while ((leading() > 0 || Date.now() - start < settleMs) && Date.now() - start < settleMs + timeoutMs) await sleep(10);
     return { led: led.length, kept: leading() };
   }
 

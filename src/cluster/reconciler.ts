@@ -22,6 +22,12 @@ export interface ReconcileInput {
   /** The groups each live node reports holding a replica of. */
   readonly held: ReadonlyMap<string, ReadonlySet<GroupId>>;
   readonly live: ReadonlySet<string>;
+  /**
+   * Live nodes that are still reporting (heard from within a couple of report intervals): only
+   * they are given leaderships. One that went quiet is most likely stopping, and hands off what it
+   * leads; a leadership given to it would bounce back, or leave with it. All live nodes if absent.
+   */
+  readonly reporting?: ReadonlySet<string>;
   /** Where replicas belong: a ring of the active nodes that were not given up for dead. */
   readonly placement: Placement;
   /** Whether `node` was asked to host `group` so recently that its replica may not be known to
@@ -135,7 +141,7 @@ function dropStrays(input: ReconcileInput): ClusterAction[] {
 /** Moves leaderships from the node leading the most placed partitions to the one leading fewest. */
 function spreadLeaders(input: ReconcileInput, settled: readonly LeaderReport[]): ClusterAction[] {
   const out: ClusterAction[] = [];
-  const candidates = input.placement.nodes.filter((n) => input.live.has(n));
+  const candidates = input.placement.nodes.filter((n) => input.live.has(n) && (input.reporting?.has(n) ?? true));
   if (candidates.length < 2) return out;
   const led = new Map<string, LeaderReport[]>(candidates.map((n) => [n, []]));
   for (const r of settled) led.get(r.leader)?.push(r);

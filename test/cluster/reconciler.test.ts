@@ -118,6 +118,24 @@ describe('reconcile: one safe step per group toward the placement', () => {
     expect(Math.abs(to.filter((n) => n === 'n2').length - to.filter((n) => n === 'n3').length)).toBeLessThanOrEqual(1);
   });
 
+  it('gives no leadership to a live node that stopped reporting (a node stopping hands its own off)', () => {
+    const nodes = ['n1', 'n2', 'n3'];
+    const groups = [1, 2, 3, 4, 5, 6].map(groupId);
+    const leaders = new Map(groups.map((g) => [g, { ...report(nodes), group: g }]));
+    const actions = reconcile({
+      groups,
+      leaders,
+      held: new Map(nodes.map((n) => [n, new Set(groups)])),
+      live: new Set(nodes),
+      reporting: new Set(['n1', 'n2']),
+      placement: new Placement(nodes),
+      recentlyHosted: () => false,
+      maxTransfers: 3,
+    });
+    expect(actions.length).toBeGreaterThan(0);
+    for (const a of actions) expect(a).toMatchObject({ kind: 'transferLeader', target: 'n1', node: 'n2' });
+  });
+
   it('gives a member whose replica is missing an empty one to be filled by snapshot', () => {
     const r = report(['n1', 'n2', 'n3']);
     const held = new Map<string, Set<GroupId>>([
